@@ -1,0 +1,25 @@
+//! The Nagios plugin contract as a small library every nightwatch plugin
+//! uses: states, threshold ranges, perfdata, output rendering, and the
+//! guard that turns bad arguments, timeouts, errors and panics into one
+//! UNKNOWN line and an exit code of 0–3.
+//!
+//! The shape follows Python's nagiosplugin: a plugin measures, judges each
+//! value against [`Thresholds`] into a [`Finding`], and a [`Report`] renders
+//! the findings; [`guard::run`] wraps it all.
+
+pub mod fault;
+pub mod guard;
+pub mod output;
+pub mod perfdata;
+pub mod range;
+pub mod state;
+pub mod threshold;
+pub mod verbose;
+
+pub use fault::{Blame, CheckError, FaultStates};
+pub use guard::{CommonArgs, Context, PluginArgs};
+pub use output::{Finding, Report};
+pub use perfdata::{Perfdata, Uom};
+pub use range::{Range, RangeError, format_number};
+pub use state::State;
+pub use threshold::{DurationRange, Judgement, Thresholds};
