@@ -1,0 +1,198 @@
+//! Reading series from graphite-web's render API.
+
+use std::time::SystemTime;
+
+use nightwatch_http::{HttpClient, HttpConfig, HttpError, Url, form_urlencode, redact};
+
+use crate::render::{RenderParseError, Series, parse_render};
+
+/// Longest render URL sent as a GET; longer queries are POSTed, since
+/// proxies and ``graphite-web``'s own server cut long request lines.
+pub const MAX_GET_URL: usize = 2000;
+
+/// What went wrong reading from Graphite.
+#[derive(Debug, thiserror::Error)]
+pub enum GraphiteError {
+    #[error("Graphite is unreachable")]
+    Unreachable(#[source] HttpError),
+    #[error("Graphite answered {status} for {url}: {message}")]
+    Status {
+        url: String,
+        status: u16,
+        message: String,
+    },
+    #[error("Graphite's reply from {url} is unreadable")]
+    Reply {
+        url: String,
+        #[source]
+        source: RenderParseError,
+    },
+}
+
+/// A render reply and the server's clock when it answered.
+#[derive(Debug, Clone)]
+pub struct RenderReply {
+    pub series: Vec<Series>,
+    /// From the `Date` header: staleness is judged on Graphite's clock, so
+    /// a skewed monitoring host does not fake it.
+    pub server_time: Option<SystemTime>,
+}
+
+/// A render request.
+#[derive(Debug, Clone)]
+pub struct RenderQuery<'a> {
+    pub targets: &'a [String],
+    pub from: &'a str,
+    pub until: Option<&'a str>,
+}
+
+/// A client for one graphite-web.
+#[derive(Debug)]
+pub struct Graphite {
+    http: HttpClient,
+    render_url: Url,
+}
+
+impl Graphite {
+    /// A client for graphite-web at `base` (`http://graphite:8080`, or one
+    /// under a path such as `https://example/graphite/`).
+    pub fn new(base: &Url, config: HttpConfig) -> Result<Graphite, GraphiteError> {
+        let mut root = base.clone();
+        if !root.path().ends_with('/') {
+            let path = format!("{}/", root.path());
+            root.set_path(&path);
+        }
+        let render_url = root
+            .join("render")
+            .expect("'render' is a valid relative URL");
+        let http = HttpClient::new(config, base).map_err(GraphiteError::Unreachable)?;
+        Ok(Graphite { http, render_url })
+    }
+
+    /// The render endpoint, for messages.
+    #[must_use]
+    pub fn render_url(&self) -> &Url {
+        &self.render_url
+    }
+
+    /// Fetches the series `query` names. `noCache` is always sent:
+    /// graphite-web otherwise serves a render up to 60 s old.
+    pub fn render(&self, query: &RenderQuery<'_>) -> Result<RenderReply, GraphiteError> {
+        let mut pairs: Vec<(&str, &str)> = query
+            .targets
+            .iter()
+            .map(|t| ("target", t.as_str()))
+            .collect();
+        pairs.push(("from", query.from));
+        if let Some(until) = query.until {
+            pairs.push(("until", until));
+        }
+        pairs.extend([("format", "json"), ("noCache", "1")]);
+
+        let mut get_url = self.render_url.clone();
+        get_url.set_query(Some(&form_urlencode(&pairs)));
+        let response = if get_url.as_str().len() <= MAX_GET_URL {
+            self.http.get(&get_url)
+        } else {
+            self.http.post_form(&self.render_url, &pairs)
+        }
+        .map_err(GraphiteError::Unreachable)?;
+
+        let shown = redact(&self.render_url);
+        if response.status != 200 {
+            return Err(GraphiteError::Status {
+                url: shown,
+                status: response.status,
+                message: error_message(&response.text()),
+            });
+        }
+        let series = parse_render(&response.body)
+            .map_err(|source| GraphiteError::Reply { url: shown, source })?;
+        Ok(RenderReply {
+            series,
+            server_time: response.server_date(),
+        })
+    }
+}
+
+/// The one line of an error page that explains it. graphite-web answers a
+/// bad target with an HTML page or a Python traceback; its last
+/// `SomethingError: …` line is the cause.
+#[must_use]
+pub fn error_message(body: &str) -> String {
+    let text = strip_tags(body);
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let exception = lines.iter().rev().find(|line| {
+        line.split_once(": ").is_some_and(|(name, _)| {
+            !name.contains(' ') && (name.ends_with("Error") || name.ends_with("Exception"))
+        })
+    });
+    let line = exception
+        .or(lines.first())
+        .copied()
+        .unwrap_or("(empty reply)");
+    let mut line = decode_entities(line);
+    if line.len() > 200 {
+        let mut end = 200;
+        while !line.is_char_boundary(end) {
+            end -= 1;
+        }
+        line.truncate(end);
+        line.push('…');
+    }
+    line
+}
+
+fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                out.push('\n');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn decode_entities(text: &str) -> String {
+    text.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traceback_exception_line_is_the_message() {
+        let body = "Traceback (most recent call last):\n  File \"x.py\", line 1\nValueError: invalid literal for int() with base 10: 'x'\n";
+        assert_eq!(
+            error_message(body),
+            "ValueError: invalid literal for int() with base 10: 'x'"
+        );
+        let html = "<html><head><title>Bad</title></head><body><pre>InputParameterError: Invalid function &quot;nope&quot;</pre></body></html>";
+        assert_eq!(
+            error_message(html),
+            "InputParameterError: Invalid function \"nope\""
+        );
+        assert_eq!(
+            error_message("<h1>Server Error (500)</h1>"),
+            "Server Error (500)"
+        );
+        assert_eq!(error_message(""), "(empty reply)");
+    }
+}

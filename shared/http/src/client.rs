@@ -1,0 +1,312 @@
+//! One HTTP client for every plugin that speaks HTTP: reqwest over rustls
+//! (ring), driven on a single-threaded runtime, with timeouts, TLS options,
+//! auth and the system proxy.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+
+use crate::secret::Secret;
+
+/// The most of a reply we read: a plugin has no business holding more, and
+/// a broken server must not make it swap.
+pub const DEFAULT_MAX_BODY: usize = 64 << 20;
+
+/// How to authenticate.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Auth {
+    #[default]
+    None,
+    Basic {
+        user: String,
+        password: Option<Secret>,
+    },
+    /// `Authorization: Bearer <token>`.
+    Bearer(Secret),
+    /// Any other header, such as Elasticsearch's `Authorization: ApiKey …`.
+    Header { name: String, value: Secret },
+}
+
+/// Everything that decides how requests are made.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    pub timeout: Duration,
+    /// Trust only this CA bundle (PEM) instead of the system's roots.
+    pub ca_file: Option<PathBuf>,
+    /// Skip certificate checks: explicit, never the default.
+    pub insecure: bool,
+    pub auth: Auth,
+    pub user_agent: String,
+    pub max_body: usize,
+}
+
+impl HttpConfig {
+    #[must_use]
+    pub fn new(timeout: Duration, user_agent: impl Into<String>) -> HttpConfig {
+        HttpConfig {
+            timeout,
+            ca_file: None,
+            insecure: false,
+            auth: Auth::None,
+            user_agent: user_agent.into(),
+            max_body: DEFAULT_MAX_BODY,
+        }
+    }
+}
+
+/// What went wrong talking HTTP, naming the URL.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("cannot read the CA file {}", path.display())]
+    CaFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the CA file {} holds no PEM certificate", path.display())]
+    CaFileEmpty { path: PathBuf },
+    #[error("cannot set up the HTTP client")]
+    Setup(#[source] reqwest::Error),
+    #[error("cannot start the I/O runtime")]
+    Runtime(#[source] std::io::Error),
+    #[error("no answer from {url} within {}", humanize(*after))]
+    Timeout { url: String, after: Duration },
+    #[error("cannot connect to {url}")]
+    Connect {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("request to {url} failed")]
+    Request {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("the reply from {url} is larger than {limit} bytes")]
+    TooLarge { url: String, limit: usize },
+}
+
+fn humanize(duration: Duration) -> String {
+    format!("{:.1}s", duration.as_secs_f64())
+}
+
+/// A reply, read whole.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// The server's clock from its `Date` header, if it sent a valid one.
+    #[must_use]
+    pub fn server_date(&self) -> Option<std::time::SystemTime> {
+        let value = self.headers.get(reqwest::header::DATE)?.to_str().ok()?;
+        httpdate::parse_http_date(value).ok()
+    }
+
+    /// The body as text, invalid UTF-8 replaced.
+    #[must_use]
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// A ready client; build it once per run.
+#[derive(Debug)]
+pub struct HttpClient {
+    client: reqwest::Client,
+    runtime: tokio::runtime::Runtime,
+    config: HttpConfig,
+}
+
+impl HttpClient {
+    /// Builds a client for requests to `base_url`. CA roots are loaded only
+    /// when it is https: a plain-http check never reads `/etc/ssl`.
+    pub fn new(config: HttpConfig, base_url: &reqwest::Url) -> Result<HttpClient, HttpError> {
+        // One provider for the process; reqwest then builds on it. Failing
+        // only means another part of the process installed one first.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+
+        let mut builder = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout)
+            .user_agent(config.user_agent.clone())
+            .redirect(reqwest::redirect::Policy::limited(3));
+        let https = base_url.scheme() == "https";
+        if let Some(path) = config.ca_file.as_ref().filter(|_| https) {
+            builder = builder.tls_certs_only(read_ca_file(path)?);
+        } else if !https {
+            builder = builder.tls_certs_only(Vec::new());
+        }
+        if config.insecure {
+            builder = builder.tls_danger_accept_invalid_certs(true);
+        }
+        let client = builder.build().map_err(HttpError::Setup)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .enable_time()
+            .build()
+            .map_err(HttpError::Runtime)?;
+        Ok(HttpClient {
+            client,
+            runtime,
+            config,
+        })
+    }
+
+    /// GET `url`.
+    pub fn get(&self, url: &reqwest::Url) -> Result<Response, HttpError> {
+        self.send(self.client.get(url.clone()), url)
+    }
+
+    /// POST `form` to `url` as `application/x-www-form-urlencoded`, for
+    /// queries too long for a URL.
+    pub fn post_form(
+        &self,
+        url: &reqwest::Url,
+        form: &[(&str, &str)],
+    ) -> Result<Response, HttpError> {
+        let body = form_urlencode(form);
+        let request = self
+            .client
+            .post(url.clone())
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(body);
+        self.send(request, url)
+    }
+
+    /// POST a JSON body (already serialised) to `url`.
+    pub fn post_json(&self, url: &reqwest::Url, json: String) -> Result<Response, HttpError> {
+        let request = self
+            .client
+            .post(url.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(json);
+        self.send(request, url)
+    }
+
+    fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+        url: &reqwest::Url,
+    ) -> Result<Response, HttpError> {
+        let request = self.authorize(request);
+        let shown = redact(url);
+        let limit = self.config.max_body;
+        self.runtime.block_on(async {
+            let classify = |source: reqwest::Error| {
+                if source.is_timeout() {
+                    HttpError::Timeout {
+                        url: shown.clone(),
+                        after: self.config.timeout,
+                    }
+                } else if source.is_connect() {
+                    HttpError::Connect {
+                        url: shown.clone(),
+                        source,
+                    }
+                } else {
+                    HttpError::Request {
+                        url: shown.clone(),
+                        source,
+                    }
+                }
+            };
+            let mut response = request.send().await.map_err(classify)?;
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let mut body = Vec::new();
+            while let Some(chunk) = response.chunk().await.map_err(classify)? {
+                if body.len() + chunk.len() > limit {
+                    return Err(HttpError::TooLarge {
+                        url: shown.clone(),
+                        limit,
+                    });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(Response {
+                status,
+                headers,
+                body,
+            })
+        })
+    }
+
+    fn authorize(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.config.auth {
+            Auth::None => request,
+            Auth::Basic { user, password } => {
+                request.basic_auth(user, password.as_ref().map(Secret::expose))
+            }
+            Auth::Bearer(token) => match bearer(token) {
+                Some(value) => request.header(AUTHORIZATION, value),
+                None => request,
+            },
+            Auth::Header { name, value } => request.header(name.as_str(), value.expose()),
+        }
+    }
+}
+
+fn bearer(token: &Secret) -> Option<HeaderValue> {
+    let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose())).ok()?;
+    value.set_sensitive(true);
+    Some(value)
+}
+
+fn read_ca_file(path: &PathBuf) -> Result<Vec<reqwest::Certificate>, HttpError> {
+    let pem = std::fs::read(path).map_err(|source| HttpError::CaFile {
+        path: path.clone(),
+        source,
+    })?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem).unwrap_or_default();
+    if certs.is_empty() {
+        return Err(HttpError::CaFileEmpty { path: path.clone() });
+    }
+    Ok(certs)
+}
+
+/// The URL without any password in it, for messages.
+#[must_use]
+pub fn redact(url: &reqwest::Url) -> String {
+    let mut shown = url.clone();
+    if shown.password().is_some() {
+        let _ = shown.set_password(Some("***"));
+    }
+    shown.to_string()
+}
+
+/// `application/x-www-form-urlencoded`, as browsers and graphite-web read it.
+#[must_use]
+pub fn form_urlencode(pairs: &[(&str, &str)]) -> String {
+    let mut url = reqwest::Url::parse("http://x/").expect("a constant URL parses");
+    url.query_pairs_mut().extend_pairs(pairs);
+    url.query().unwrap_or_default().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_encoding_escapes_what_graphite_targets_hold() {
+        let body = form_urlencode(&[("target", "sumSeries(a.b,c#d)+e&f=g h"), ("noCache", "1")]);
+        assert_eq!(
+            body,
+            "target=sumSeries%28a.b%2Cc%23d%29%2Be%26f%3Dg+h&noCache=1"
+        );
+    }
+
+    #[test]
+    fn passwords_in_urls_are_redacted() {
+        let url = reqwest::Url::parse("http://admin:hunter2@graphite:8080/render").unwrap();
+        assert_eq!(redact(&url), "http://admin:***@graphite:8080/render");
+    }
+}
