@@ -6,8 +6,8 @@ use nightwatch_http::{HttpClient, HttpConfig, HttpError, Url, form_urlencode, re
 
 use crate::render::{RenderParseError, Series, parse_render};
 
-/// Longest render URL sent as a GET; longer queries are POSTed, since
-/// proxies and ``graphite-web``'s own server cut long request lines.
+/// Longest render URL sent as a GET; longer queries are sent by POST, since
+/// proxies and web servers cut long request lines.
 pub const MAX_GET_URL: usize = 2000;
 
 /// What went wrong reading from Graphite.
