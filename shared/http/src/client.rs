@@ -72,18 +72,10 @@ pub enum HttpError {
     Runtime(#[source] std::io::Error),
     #[error("no answer from {url} within {}", humanize(*after))]
     Timeout { url: String, after: Duration },
-    #[error("cannot connect to {url}")]
-    Connect {
-        url: String,
-        #[source]
-        source: reqwest::Error,
-    },
-    #[error("request to {url} failed")]
-    Request {
-        url: String,
-        #[source]
-        source: reqwest::Error,
-    },
+    #[error("cannot connect to {url}: {reason}")]
+    Connect { url: String, reason: String },
+    #[error("request to {url} failed: {reason}")]
+    Request { url: String, reason: String },
     #[error("the reply from {url} is larger than {limit} bytes")]
     TooLarge { url: String, limit: usize },
 }
@@ -208,15 +200,9 @@ impl HttpClient {
                         after: self.config.timeout,
                     }
                 } else if source.is_connect() {
-                    HttpError::Connect {
-                        url: shown.clone(),
-                        source,
-                    }
+                    HttpError::Connect { url: shown.clone(), reason: root_cause(&source) }
                 } else {
-                    HttpError::Request {
-                        url: shown.clone(),
-                        source,
-                    }
+                    HttpError::Request { url: shown.clone(), reason: root_cause(&source) }
                 }
             };
             let mut response = request.send().await.map_err(classify)?;
@@ -273,13 +259,25 @@ fn read_ca_file(path: &PathBuf) -> Result<Vec<reqwest::Certificate>, HttpError> 
     Ok(certs)
 }
 
-/// The URL without any password in it, for messages.
+/// The innermost cause of a reqwest error ("Connection refused"): its outer
+/// layers repeat the URL and say "error sending request" in four ways.
+fn root_cause(error: &reqwest::Error) -> String {
+    let mut cause: &dyn std::error::Error = error;
+    while let Some(inner) = cause.source() {
+        cause = inner;
+    }
+    cause.to_string()
+}
+
+/// The URL for messages: no password, no query string (which can be
+/// long, and can hold tokens).
 #[must_use]
 pub fn redact(url: &reqwest::Url) -> String {
     let mut shown = url.clone();
     if shown.password().is_some() {
         let _ = shown.set_password(Some("***"));
     }
+    shown.set_query(None);
     shown.to_string()
 }
 
@@ -306,7 +304,8 @@ mod tests {
 
     #[test]
     fn passwords_in_urls_are_redacted() {
-        let url = reqwest::Url::parse("http://admin:hunter2@graphite:8080/render").unwrap();
+        let url =
+            reqwest::Url::parse("http://admin:hunter2@graphite:8080/render?target=x").unwrap();
         assert_eq!(redact(&url), "http://admin:***@graphite:8080/render");
     }
 }

@@ -1,0 +1,97 @@
+//! When will the value cross a threshold at the current rate?
+
+use std::time::Duration;
+
+use nightwatch_core::Range;
+
+/// Time until a value moving at `rate_per_second` first trips `range`;
+/// `Some(ZERO)` when it already does, `None` when it never will.
+#[must_use]
+pub fn time_to_alert(range: &Range, value: f64, rate_per_second: f64) -> Option<Duration> {
+    if range.alerts(value) {
+        return Some(Duration::ZERO);
+    }
+    // The boundary the value is heading for: leaving the range through an
+    // end, or, for an `@` range, entering it.
+    let boundary = match (range.alerts_inside(), rate_per_second > 0.0) {
+        (false, true) => range.end(),
+        (false, false) => range.start(),
+        (true, true) if value < range.start() => range.start(),
+        (true, false) if value > range.end() => range.end(),
+        _ => return None,
+    };
+    if rate_per_second == 0.0 || !boundary.is_finite() {
+        return None;
+    }
+    let seconds = (boundary - value) / rate_per_second;
+    // Outside-ranges alert strictly past the end, so the crossing itself is
+    // the moment; a few seconds either way does not change a page.
+    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
+}
+
+/// `~4 min`, `~2 h`, `~45 s`: a forecast is a rough thing and reads as one.
+#[must_use]
+pub fn approximately(duration: Duration) -> String {
+    let seconds = duration.as_secs_f64();
+    if seconds < 90.0 {
+        format!("~{} s", seconds.round())
+    } else if seconds < 90.0 * 60.0 {
+        format!("~{} min", (seconds / 60.0).round())
+    } else if seconds < 48.0 * 3600.0 {
+        format!("~{} h", (seconds / 3600.0).round())
+    } else {
+        format!("~{} d", (seconds / 86_400.0).round())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(text: &str) -> Range {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn rising_ham_reaches_warning_then_critical() {
+        // 131.2 °F rising 0.9 °F/min: 135 in 4.2 min, 140 in 9.8 min.
+        let rate = 0.9 / 60.0;
+        let warning = time_to_alert(&range("135"), 131.2, rate).unwrap();
+        let critical = time_to_alert(&range("140"), 131.2, rate).unwrap();
+        assert_eq!(approximately(warning), "~4 min");
+        assert_eq!(approximately(critical), "~10 min");
+        assert!(
+            (critical.as_secs_f64() - 586.666).abs() < 0.01,
+            "{critical:?}"
+        );
+    }
+
+    #[test]
+    fn falling_oven_and_ranges_never_reached() {
+        let rate = -2.0 / 60.0;
+        let until = time_to_alert(&range("320:"), 330.0, rate).unwrap();
+        assert_eq!(until.as_secs(), 300);
+        let cooling = time_to_alert(&range("~:140"), 120.0, -0.1);
+        assert_eq!(cooling, None, "cooling ham never pages");
+        // `140` is 0..140 in Nagios terms: falling below zero alerts too.
+        let freezing = time_to_alert(&range("140"), 120.0, -0.1);
+        assert_eq!(freezing, Some(Duration::from_mins(20)));
+        assert_eq!(time_to_alert(&range("140"), 120.0, 0.0), None);
+        assert_eq!(
+            time_to_alert(&range("140"), 141.0, 0.1),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            time_to_alert(&range("@10:20"), 5.0, 1.0),
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(time_to_alert(&range("@10:20"), 25.0, 1.0), None);
+    }
+
+    #[test]
+    fn approximate_wording() {
+        assert_eq!(approximately(Duration::from_secs(45)), "~45 s");
+        assert_eq!(approximately(Duration::from_hours(2)), "~2 h");
+        assert_eq!(approximately(Duration::from_hours(72)), "~3 d");
+    }
+}

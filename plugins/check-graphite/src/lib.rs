@@ -1,0 +1,108 @@
+//! check-graphite: Nagios thresholds on Graphite series that an on-call
+//! engineer can trust. Gaps are not zeros, a quiet source is not a cold
+//! ham, a probe at its limit is a sensor fault, and Graphite being down is
+//! UNKNOWN, never a page about the thing it measures.
+
+pub mod aggregate;
+pub mod args;
+pub mod forecast;
+pub mod judge;
+pub mod labels;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use nightwatch_core::{Blame, CheckError, Context, Report, State};
+use nightwatch_graphite::{Graphite, GraphiteError, RenderQuery};
+use nightwatch_http::{HttpError, SecretError};
+
+pub use args::{Aggregation, Args};
+
+/// The word that leads every line this plugin prints.
+pub const LABEL: &str = "GRAPHITE";
+
+/// Why the check could not judge anything.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckGraphiteError {
+    #[error(transparent)]
+    Graphite(#[from] GraphiteError),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl CheckError for CheckGraphiteError {
+    fn blame(&self) -> Blame {
+        match self {
+            CheckGraphiteError::Graphite(GraphiteError::Unreachable(
+                HttpError::CaFile { .. } | HttpError::CaFileEmpty { .. } | HttpError::Setup(_),
+            ))
+            | CheckGraphiteError::Secret(_)
+            | CheckGraphiteError::Usage(_) => Blame::Usage,
+            CheckGraphiteError::Graphite(_) => Blame::Source,
+        }
+    }
+}
+
+/// Time kept back from the request so the plugin's own message, not the
+/// watchdog's, reports a slow Graphite.
+const REPLY_MARGIN: Duration = Duration::from_millis(500);
+
+/// Queries Graphite and judges every series the targets match.
+pub fn check(args: &Args, context: &Context) -> Result<Report, CheckGraphiteError> {
+    if args.agg == Aggregation::Slope && (args.forecast || args.forecast_warn.is_some()) {
+        return Err(CheckGraphiteError::Usage(
+            "--forecast extrapolates the value; it cannot be combined with --agg slope".into(),
+        ));
+    }
+    let request_timeout = context
+        .remaining()
+        .saturating_sub(REPLY_MARGIN)
+        .max(Duration::from_millis(100));
+    let config = args.http.config(
+        request_timeout,
+        concat!("check-graphite/", env!("CARGO_PKG_VERSION")),
+    )?;
+    let graphite = Graphite::new(&args.url, config)?;
+    context.doing(format!("waiting for Graphite at {}", graphite.render_url()));
+    let reply = graphite.render(&RenderQuery {
+        targets: &args.target,
+        from: &args.from,
+        until: args.until.as_deref(),
+    })?;
+
+    let mut report = Report::new(LABEL).with_budget(context.output_limit());
+    let targets = args.target.join(", ");
+    if reply.series.len() < args.min_series {
+        let summary = match reply.series.len() {
+            0 => format!("no series matched {targets}"),
+            n => format!(
+                "only {n} series matched {targets}, expected at least {}",
+                args.min_series
+            ),
+        };
+        return Ok(report.with_state(State::Unknown).with_summary(summary));
+    }
+    let (now, clock_note) = match reply.server_time {
+        Some(time) => (time, None),
+        None => (
+            SystemTime::now(),
+            Some("Graphite sent no Date header: ages use this host's clock"),
+        ),
+    };
+    let now = i64::try_from(now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs())
+        .unwrap_or(i64::MAX);
+
+    let rules = judge::Rules::from_args(args);
+    let names: Vec<&str> = reply.series.iter().map(|s| s.target.as_str()).collect();
+    let labels = labels::series_labels(&names, args.label.as_deref());
+    for (series, label) in reply.series.iter().zip(&labels) {
+        let verdict = judge::judge(series, label, &rules, now);
+        report.add_finding(verdict.finding);
+        report.add_perfdata(verdict.perfdata);
+    }
+    if let Some(note) = clock_note {
+        report.add_detail(note);
+    }
+    Ok(report)
+}
