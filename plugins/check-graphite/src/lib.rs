@@ -65,12 +65,27 @@ pub fn check(args: &Args, context: &Context) -> Result<Report, CheckGraphiteErro
     )?;
     let graphite = Graphite::new(&args.url, config)?;
     context.doing(format!("waiting for Graphite at {}", graphite.render_url()));
+    nightwatch_core::debug!(
+        "render {} from {} until {} at {}",
+        args.target.join(", "),
+        args.from,
+        args.until.as_deref().unwrap_or("now"),
+        graphite.render_url()
+    );
     let reply = graphite.render(&RenderQuery {
         targets: &args.target,
         from: &args.from,
         until: args.until.as_deref(),
     })?;
 
+    nightwatch_core::debug!(
+        "Graphite sent {} series, server time {}",
+        reply.series.len(),
+        reply.server_time.map_or_else(
+            || "unknown".to_owned(),
+            |t| humantime::format_rfc3339_seconds(t).to_string()
+        )
+    );
     let mut report = Report::new(LABEL).with_budget(context.output_limit());
     let targets = args.target.join(", ");
     if reply.series.len() < args.min_series {
