@@ -51,6 +51,7 @@ impl Aggregation {
 #[command(
     name = "check-graphite",
     version,
+    max_term_width = 80,
     about = "Judge Graphite metrics against Nagios thresholds",
     after_help = "Example (warn above 135°F, page above 140°F; silent for 2 min is UNKNOWN):\n  \
         check-graphite -U http://graphite:8080 --target christmaspi.temperature.ham \\\n    \
@@ -104,7 +105,12 @@ pub struct Args {
     pub label: Option<String>,
 
     /// Unit shown after values in messages (°F); perfdata stays unitless
-    #[arg(long, value_name = "UNIT", default_value = "")]
+    #[arg(
+        long,
+        value_name = "UNIT",
+        default_value = "",
+        hide_default_value = true
+    )]
     pub unit: String,
 
     /// Fewer matching series than this is UNKNOWN

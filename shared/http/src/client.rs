@@ -200,9 +200,15 @@ impl HttpClient {
                         after: self.config.timeout,
                     }
                 } else if source.is_connect() {
-                    HttpError::Connect { url: shown.clone(), reason: root_cause(&source) }
+                    HttpError::Connect {
+                        url: shown.clone(),
+                        reason: root_cause(&source),
+                    }
                 } else {
-                    HttpError::Request { url: shown.clone(), reason: root_cause(&source) }
+                    HttpError::Request {
+                        url: shown.clone(),
+                        reason: root_cause(&source),
+                    }
                 }
             };
             let mut response = request.send().await.map_err(classify)?;
