@@ -1,0 +1,58 @@
+"""Turns bench/work (hyperfine JSON + RSS medians) into bench/RESULTS.md."""
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from datetime import datetime, timezone
+
+work = sys.argv[1]
+runs = {r["command"]: r for r in json.load(open(os.path.join(work, "graphite.json")))["results"]}
+rss = {}
+for line in open(os.path.join(work, "rss.txt")):
+    name, _, kib = line.strip().rpartition(" ")
+    rss[name] = int(kib)
+
+
+def cpu_model():
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def ms(seconds):
+    return f"{seconds * 1000:.1f}"
+
+
+def row(name):
+    r = runs[name]
+    wall = statistics.median(r["times"])
+    cpu = r["user"] + r["system"]  # hyperfine reports means of user/system
+    return wall, cpu, rss[name]
+
+
+print("# Benchmarks\n")
+print(f"Run by `bench/run` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, "
+      f"{os.cpu_count()} cores ({cpu_model()}), Linux {platform.release()}; "
+      f"{len(next(iter(runs.values()))['times'])} runs each after 3 warm-ups, "
+      "all against one local Graphite on loopback.\n")
+print("## check-graphite: one render of 300 points (same render URL, same Graphite)\n")
+print("| command | wall median ms | CPU ms (user+sys, mean) | peak RSS MiB |")
+print("|---|---:|---:|---:|")
+for name in runs:
+    wall, cpu, kib = row(name)
+    print(f"| {name} | {ms(wall)} | {ms(cpu)} | {kib / 1024:.1f} |")
+
+ours, theirs, floor = row("check-graphite"), row("check_graphite"), row("check_http")
+many = row("check-graphite 100 series")
+print("\n| ratio | wall | CPU | RSS | target |")
+print("|---|---:|---:|---:|---|")
+print(f"| check-graphite / check_http | {ours[0] / floor[0]:.2f} | {ours[1] / floor[1]:.2f} | "
+      f"{ours[2] / floor[2]:.2f} ({(ours[2] - floor[2]) / 1024:+.1f} MiB) | wall ≤ 1.2, CPU ≤ 1, RSS ≤ +2 MiB |")
+print(f"| check-graphite / check_graphite | {ours[0] / theirs[0]:.2f} | {ours[1] / theirs[1]:.2f} | "
+      f"{ours[2] / theirs[2]:.2f} | (report) |")
+print(f"| 100 series / 1 series | {many[0] / ours[0]:.2f} | {many[1] / ours[1]:.2f} | "
+      f"{many[2] / ours[2]:.2f} | wall < 2 |")

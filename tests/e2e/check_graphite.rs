@@ -1,0 +1,274 @@
+//! check-graphite against real carbon-cache + graphite-web: the ham and oven
+//! story, Graphite's own traps, and faults only a broken server shows.
+
+use std::time::Duration;
+
+use nightwatch_testkit::unix_now;
+use nightwatch_testkit::plugin_cmd::workspace_bin;
+use nightwatch_testkit::{
+    FakeGarbageServer, FakeHangServer, FakeResetServer, Graphite, PluginRun, State, plugin, plugin_at,
+};
+
+const SETTLE: Duration = Duration::from_secs(15);
+
+/// Sends `values` one a second, the last `ago` seconds before now, and waits
+/// until Graphite serves them all.
+fn feed(graphite: &Graphite, metric: &str, values: &[f64], ago: i64) {
+    let end = unix_now() - ago;
+    let start = end - values.len() as i64 + 1;
+    let points: Vec<(&str, f64, i64)> = values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| (metric, v, start + i as i64))
+        .collect();
+    graphite.send(&points);
+    graphite.wait_for(metric, SETTLE, |seen| seen.iter().filter(|&&(t, _)| t >= start).count() >= values.len());
+}
+
+/// A steady reading ending now.
+fn steady(graphite: &Graphite, metric: &str, value: f64) {
+    feed(graphite, metric, &[value; 30], 1);
+}
+
+fn check(graphite: &Graphite, target: &str, extra: &[&str]) -> PluginRun {
+    let url = graphite.url();
+    let mut args = vec!["-U", url.as_str(), "--target", target];
+    args.extend_from_slice(extra);
+    plugin("check-graphite").args(&args).run()
+}
+
+const HAM: &[&str] = &["-w", "135", "-c", "140", "--unit", "°F"];
+const OVEN: &[&str] = &["-w", "320:", "-c", "315:", "--unit", "°F"];
+
+#[test]
+fn ham_goes_ok_warning_critical_at_the_exact_thresholds() {
+    let g = Graphite::shared();
+    for (metric, value, state, first_line) in [
+        ("cg.ham_ok.ham", 131.2, State::Ok, "GRAPHITE OK: ham 131.2°F"),
+        ("cg.ham_boundary.ham", 135.0, State::Ok, "GRAPHITE OK: ham 135.0°F"),
+        ("cg.ham_just_over.ham", 135.01, State::Warning, "GRAPHITE WARNING: ham 135.01°F > 135"),
+        ("cg.ham_warm.ham", 138.0, State::Warning, "GRAPHITE WARNING: ham 138.0°F > 135"),
+        ("cg.ham_at_critical.ham", 140.0, State::Warning, "GRAPHITE WARNING: ham 140.0°F > 135"),
+        ("cg.ham_hot.ham", 141.2, State::Critical, "GRAPHITE CRITICAL: ham 141.2°F > 140"),
+    ] {
+        steady(g, metric, value);
+        check(g, metric, HAM)
+            .state_is(state)
+            .first_line_is(first_line)
+            .perfdata_has(&format!("ham={value};135;140"));
+    }
+}
+
+#[test]
+fn oven_goes_ok_warning_critical_below_its_thresholds() {
+    let g = Graphite::shared();
+    for (metric, value, state, first_line) in [
+        ("cg.oven_hot.oven", 330.0, State::Ok, "GRAPHITE OK: oven 330.0°F"),
+        ("cg.oven_at_warning.oven", 320.0, State::Ok, "GRAPHITE OK: oven 320.0°F"),
+        ("cg.oven_cooling.oven", 318.5, State::Warning, "GRAPHITE WARNING: oven 318.5°F < 320"),
+        ("cg.oven_cold.oven", 300.0, State::Critical, "GRAPHITE CRITICAL: oven 300.0°F < 315"),
+    ] {
+        steady(g, metric, value);
+        check(g, metric, OVEN).state_is(state).first_line_is(first_line).perfdata_has("oven=");
+    }
+}
+
+#[test]
+fn trailing_null_is_neither_alert_nor_unknown() {
+    let g = Graphite::shared();
+    steady(g, "cg.trailing.ham", 131.0);
+    let now = unix_now();
+    let raw = g.points("cg.trailing.ham", now - 60, now + 1);
+    assert_eq!(raw.last().map(|p| p.1), Some(None), "Graphite ends the window with a null: {raw:?}");
+    check(g, "cg.trailing.ham", HAM).state_is(State::Ok).first_line_is("GRAPHITE OK: ham 131.0°F");
+}
+
+#[test]
+fn a_quiet_pi_is_stale_not_a_temperature() {
+    let g = Graphite::shared();
+    // The last reading was 10 minutes ago.
+    feed(g, "cg.quiet.ham", &[141.5; 20], 600);
+    check(g, "cg.quiet.ham", HAM)
+        .state_is(State::Unknown)
+        .first_line_contains("GRAPHITE UNKNOWN: no data for ham since ")
+        .perfdata_has("ham=U");
+    let stale = ["--from", "-15min", "--max-age", "2m"];
+    check(g, "cg.quiet.ham", &[HAM, &stale].concat())
+        .state_is(State::Unknown)
+        .first_line_contains("ham is stale: no data for 10m");
+    check(g, "cg.quiet.ham", &[HAM, &stale, &["--stale-state", "critical"]].concat())
+        .state_is(State::Critical)
+        .first_line_contains("ham is stale");
+}
+
+#[test]
+fn a_saturated_oven_probe_is_a_sensor_fault_not_a_cold_oven() {
+    let g = Graphite::shared();
+    steady(g, "cg.saturated.oven", 257.0);
+    check(g, "cg.saturated.oven", OVEN).state_is(State::Critical);
+    check(g, "cg.saturated.oven", &[OVEN, &["--valid", "-67:257"]].concat())
+        .state_is(State::Unknown)
+        .first_line_is("GRAPHITE UNKNOWN: oven probe reads 257.0°F, the edge of its range")
+        .perfdata_has("oven=U;320:;315:;-67;257");
+    steady(g, "cg.impossible.oven", 300.0);
+    check(g, "cg.impossible.oven", &[OVEN, &["--valid", "-67:257"]].concat())
+        .state_is(State::Unknown)
+        .first_line_contains("outside its valid range -67:257");
+}
+
+#[test]
+fn a_wildcard_judges_each_series_and_the_worst_leads() {
+    let g = Graphite::shared();
+    // Two hams: Graphite lists `back` first, but `front` is worse.
+    steady(g, "cg.both.ham.back", 137.0);
+    steady(g, "cg.both.ham.front", 141.2);
+    let run = check(g, "cg.both.ham.*", HAM);
+    run.state_is(State::Critical)
+        .first_line_is("GRAPHITE CRITICAL: front 141.2°F > 140")
+        .perfdata_has("back=137;135;140")
+        .perfdata_has("front=141.2;135;140");
+    let lines: Vec<&str> = run.long_text().lines().collect();
+    assert!(lines[0].starts_with("CRITICAL: front 141.2°F > 140 ("), "worst first: {lines:?}");
+    assert!(lines[1].starts_with("WARNING: back 137.0°F > 135 ("), "{lines:?}");
+}
+
+#[test]
+fn no_match_and_too_few_series_are_unknown() {
+    let g = Graphite::shared();
+    check(g, "cg.nothing.here", HAM)
+        .state_is(State::Unknown)
+        .first_line_is("GRAPHITE UNKNOWN: no series matched cg.nothing.here");
+    steady(g, "cg.few.a", 1.0);
+    check(g, "cg.few.*", &["--min-series", "2"])
+        .state_is(State::Unknown)
+        .first_line_is("GRAPHITE UNKNOWN: only 1 series matched cg.few.*, expected at least 2");
+}
+
+#[test]
+fn a_bad_target_names_graphites_exception() {
+    let g = Graphite::shared();
+    check(g, "nonexistentFunction(cg.x)", HAM)
+        .state_is(State::Unknown)
+        .first_line_contains("Graphite answered 400")
+        .first_line_contains("unknown function: nonexistentFunction");
+    steady(g, "cg.badarg.ham", 1.0);
+    check(g, "movingAverage(cg.badarg.ham,\"x\")", HAM)
+        .state_is(State::Unknown)
+        .first_line_contains("Graphite answered 500")
+        .first_line_contains("KeyError: 'Invalid offset: x'");
+}
+
+#[test]
+fn minutes_written_as_m_are_explained_not_sent() {
+    let g = Graphite::shared();
+    check(g, "cg.any", &["--from", "-5m"])
+        .state_is(State::Unknown)
+        .first_line_contains("'-5m' is not Graphite time syntax: minutes are 'min' in Graphite (-5min)");
+}
+
+#[test]
+fn slope_and_forecast_match_the_fed_ramp() {
+    let g = Graphite::shared();
+    // 0.9 °F a minute, one point a second, ending at 131.2 °F.
+    let ramp: Vec<f64> = (0..120).map(|i| 131.2 - 0.015 * f64::from(119 - i)).collect();
+    feed(g, "cg.ramp.ham", &ramp, 1);
+    let run = check(g, "cg.ramp.ham", &["--agg", "slope", "-w", "0.5", "-c", "1", "--unit", "°F"]);
+    run.state_is(State::Warning).first_line_is("GRAPHITE WARNING: ham +0.9°F/min > 0.5");
+    let slope = run.perfdata("ham").value.expect("a slope value");
+    assert!((slope - 0.9).abs() < 1e-6, "slope {slope}");
+
+    check(g, "cg.ramp.ham", &[HAM, &["--forecast"]].concat())
+        .state_is(State::Ok)
+        .first_line_is("GRAPHITE OK: ham 131.2°F, +0.9°F/min: WARNING in ~4 min, CRITICAL in ~10 min");
+    check(g, "cg.ramp.ham", &[HAM, &["--forecast-warn", "15min"]].concat())
+        .state_is(State::Warning)
+        .first_line_contains("CRITICAL in ~10 min");
+    check(g, "cg.ramp.ham", &[HAM, &["--forecast-warn", "5min"]].concat()).state_is(State::Ok);
+}
+
+#[test]
+fn targets_are_url_encoded_and_long_ones_posted() {
+    let g = Graphite::shared();
+    steady(g, "cg.encode.ham", 131.0);
+    // Function commas, quotes, #, + and & all reach Graphite intact: the
+    // alias comes back as the series name.
+    check(g, "alias(cg.encode.ham,\"ham #1 + 2 & more\")", &[])
+        .state_is(State::Ok)
+        .first_line_is("GRAPHITE OK: ham_1_2_more 131.0")
+        .perfdata_has("ham_1_2_more=131");
+    // Longer than any URL a proxy keeps: sent by POST.
+    let long_alias = "x".repeat(3000);
+    let target = format!("alias(cg.encode.ham,\"{long_alias}\")");
+    check(g, &target, &["--label", "long"]).state_is(State::Ok).perfdata_has("long=131");
+}
+
+#[test]
+fn graphite_infinity_is_read_not_refused() {
+    let g = Graphite::shared();
+    steady(g, "cg.infinite.ham", 131.0);
+    let run = check(g, "scale(cg.infinite.ham,1e400)", &["--label", "ham", "-c", "1000"]);
+    run.state_is(State::Critical).first_line_is("GRAPHITE CRITICAL: ham +infinity > 1000").perfdata_has("ham=U");
+}
+
+#[test]
+fn staleness_uses_graphites_clock_not_a_skewed_local_one() {
+    let g = Graphite::shared();
+    steady(g, "cg.skew.ham", 131.0);
+    let url = g.url();
+    // The Nagios host's clock is an hour fast; Graphite's Date header is right.
+    let faketime = nightwatch_testkit::process::require("/usr/bin/faketime", "faketime");
+    let check_graphite = workspace_bin("check-graphite");
+    plugin_at(faketime)
+        .args(["-f", "+1h"])
+        .arg(check_graphite)
+        .args(["-U", &url, "--target", "cg.skew.ham", "--max-age", "2m"])
+        .run()
+        .state_is(State::Ok)
+        .first_line_is("GRAPHITE OK: ham 131.0");
+}
+
+#[test]
+fn graphite_down_is_unknown_in_one_sentence() {
+    let port = nightwatch_testkit::ports::free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    plugin("check-graphite")
+        .args(&["-U", &url, "--target", "christmaspi.temperature.ham", "-w", "135", "-c", "140"])
+        .run()
+        .state_is(State::Unknown)
+        .first_line_is(&format!(
+            "GRAPHITE UNKNOWN: Graphite is unreachable: cannot connect to {url}/render: Connection refused (os error 111)"
+        ));
+}
+
+#[test]
+fn a_hanging_graphite_is_unknown_within_the_timeout() {
+    let server = FakeHangServer::start();
+    let run = plugin("check-graphite").args(["-U", &server.url(), "--target", "x", "-t", "2s"]).run();
+    run.state_is(State::Unknown)
+        .first_line_contains("Graphite is unreachable: no answer from")
+        .first_line_contains("within 1.5s");
+    assert!(run.elapsed() < Duration::from_secs(3), "took {:?}", run.elapsed());
+}
+
+#[test]
+fn garbage_and_resets_are_unknown_with_what_was_wrong() {
+    let garbage = FakeGarbageServer::http_200("{\"oops\": 1}");
+    plugin("check-graphite")
+        .args(&["-U", &garbage.url(), "--target", "x"])
+        .run()
+        .state_is(State::Unknown)
+        .first_line_contains("Graphite's reply from")
+        .first_line_contains("is unreadable: the reply is not Graphite render JSON");
+    let not_http = FakeGarbageServer::new(&b"\x00\x01\x02 SSH-2.0-OpenSSH\r\n"[..]);
+    plugin("check-graphite")
+        .args(&["-U", &not_http.url(), "--target", "x"])
+        .run()
+        .state_is(State::Unknown)
+        .first_line_contains("Graphite is unreachable");
+    let reset = FakeResetServer::start();
+    plugin("check-graphite")
+        .args(&["-U", &reset.url(), "--target", "x"])
+        .run()
+        .state_is(State::Unknown)
+        .first_line_contains("Graphite is unreachable");
+}

@@ -1,0 +1,8 @@
+//! End-to-end tests against real services (see tests/support, the
+//! `nightwatch-testkit` harness). One binary, so the harness's shared
+//! services and its one-time plugin build are paid once per run.
+//!
+//! Each suite is a module here; add new plugin suites to the list.
+
+mod check_graphite;
+mod harness_selftest;

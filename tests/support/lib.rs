@@ -1,0 +1,49 @@
+//! nightwatch-testkit: the real-service harness behind `tests/e2e`.
+//!
+//! Every service runs as a child process on free loopback ports picked at
+//! run time, with all its state in its own temp dir, and is stopped on drop.
+//! Children are started with a parent-death signal from one long-lived
+//! spawner thread, so they also die when the test binary dies (see
+//! [`process`]). A service that is not installed fails the test loudly with
+//! the command that installs it (`scripts/setup`); nothing is skipped.
+//!
+//! | service | type | ready after (measured here, 2 cores) |
+//! |---|---|---|
+//! | carbon-cache + graphite-web | [`Graphite`] | 0.45 s; the first in a process 1.35 s (Django's migrate, once); a sent point is readable ~1 s later; carbon restart 0.3 s |
+//! | Nagios 4 | [`Nagios`] | 25 ms (after `nagios4 -v`); first check result ~0.9 s |
+//! | osmem-server (`OpenSearch` API) | [`OpenSearch`] | 0.2 s |
+//! | nginx, `openssl s_server`, gnutls-serv | [`Nginx`], [`OpensslServer`], [`GnutlsServ`] | 20–60 ms |
+//! | test CA, leaf certificate | [`TestCa`] | 0.4 s each (RSA 2048 key generation) |
+//! | hanging, garbage and resetting TCP peers | [`FakeHangServer`], [`FakeGarbageServer`], [`FakeResetServer`] | in-process |
+//!
+//! Plugins are run with [`plugin`], which checks the plugin contract
+//! ([`contract`]) on every run before any assertion.
+
+pub mod contract;
+pub mod fake_servers;
+pub mod graphite;
+pub mod http;
+pub mod nagios;
+pub mod opensearch;
+pub mod plugin_cmd;
+pub mod ports;
+pub mod process;
+pub mod tls;
+
+pub use fake_servers::{FakeGarbageServer, FakeHangServer, FakeResetServer};
+pub use graphite::Graphite;
+pub use nagios::{Nagios, NagiosBuilder, ServiceStatus, StateType};
+pub use nightwatch_core::State;
+pub use opensearch::OpenSearch;
+pub use plugin_cmd::{PluginCmd, PluginRun, RawRun, plugin, plugin_at};
+pub use process::ServiceProcess;
+pub use tls::{GnutlsServ, KeyType, Leaf, Nginx, NginxBuilder, OpensslServer, TestCa};
+
+/// Seconds since the epoch: point timestamps, external-command times.
+#[must_use]
+pub fn unix_now() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is after 1970");
+    i64::try_from(now.as_secs()).expect("the year is before 292 billion")
+}
