@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
-use nightwatch_testkit::unix_now;
 use nightwatch_testkit::plugin_cmd::workspace_bin;
+use nightwatch_testkit::unix_now;
 use nightwatch_testkit::{
-    FakeGarbageServer, FakeHangServer, FakeResetServer, Graphite, PluginRun, State, plugin, plugin_at,
+    FakeGarbageServer, FakeHangServer, FakeResetServer, Graphite, PluginRun, State, plugin,
+    plugin_at,
 };
 
 const SETTLE: Duration = Duration::from_secs(15);
@@ -15,14 +16,17 @@ const SETTLE: Duration = Duration::from_secs(15);
 /// until Graphite serves them all.
 fn feed(graphite: &Graphite, metric: &str, values: &[f64], ago: i64) {
     let end = unix_now() - ago;
-    let start = end - values.len() as i64 + 1;
+    let count = i64::try_from(values.len()).expect("a short series");
+    let start = end - count + 1;
     let points: Vec<(&str, f64, i64)> = values
         .iter()
-        .enumerate()
-        .map(|(i, &v)| (metric, v, start + i as i64))
+        .zip(start..)
+        .map(|(&v, t)| (metric, v, t))
         .collect();
     graphite.send(&points);
-    graphite.wait_for(metric, SETTLE, |seen| seen.iter().filter(|&&(t, _)| t >= start).count() >= values.len());
+    graphite.wait_for(metric, SETTLE, |seen| {
+        seen.iter().filter(|&&(t, _)| t >= start).count() >= values.len()
+    });
 }
 
 /// A steady reading ending now.
@@ -44,12 +48,42 @@ const OVEN: &[&str] = &["-w", "320:", "-c", "315:", "--unit", "°F"];
 fn ham_goes_ok_warning_critical_at_the_exact_thresholds() {
     let g = Graphite::shared();
     for (metric, value, state, first_line) in [
-        ("cg.ham_ok.ham", 131.2, State::Ok, "GRAPHITE OK: ham 131.2°F"),
-        ("cg.ham_boundary.ham", 135.0, State::Ok, "GRAPHITE OK: ham 135.0°F"),
-        ("cg.ham_just_over.ham", 135.01, State::Warning, "GRAPHITE WARNING: ham 135.01°F > 135"),
-        ("cg.ham_warm.ham", 138.0, State::Warning, "GRAPHITE WARNING: ham 138.0°F > 135"),
-        ("cg.ham_at_critical.ham", 140.0, State::Warning, "GRAPHITE WARNING: ham 140.0°F > 135"),
-        ("cg.ham_hot.ham", 141.2, State::Critical, "GRAPHITE CRITICAL: ham 141.2°F > 140"),
+        (
+            "cg.ham_ok.ham",
+            131.2,
+            State::Ok,
+            "GRAPHITE OK: ham 131.2°F",
+        ),
+        (
+            "cg.ham_boundary.ham",
+            135.0,
+            State::Ok,
+            "GRAPHITE OK: ham 135.0°F",
+        ),
+        (
+            "cg.ham_just_over.ham",
+            135.01,
+            State::Warning,
+            "GRAPHITE WARNING: ham 135.01°F > 135",
+        ),
+        (
+            "cg.ham_warm.ham",
+            138.0,
+            State::Warning,
+            "GRAPHITE WARNING: ham 138.0°F > 135",
+        ),
+        (
+            "cg.ham_at_critical.ham",
+            140.0,
+            State::Warning,
+            "GRAPHITE WARNING: ham 140.0°F > 135",
+        ),
+        (
+            "cg.ham_hot.ham",
+            141.2,
+            State::Critical,
+            "GRAPHITE CRITICAL: ham 141.2°F > 140",
+        ),
     ] {
         steady(g, metric, value);
         check(g, metric, HAM)
@@ -63,13 +97,36 @@ fn ham_goes_ok_warning_critical_at_the_exact_thresholds() {
 fn oven_goes_ok_warning_critical_below_its_thresholds() {
     let g = Graphite::shared();
     for (metric, value, state, first_line) in [
-        ("cg.oven_hot.oven", 330.0, State::Ok, "GRAPHITE OK: oven 330.0°F"),
-        ("cg.oven_at_warning.oven", 320.0, State::Ok, "GRAPHITE OK: oven 320.0°F"),
-        ("cg.oven_cooling.oven", 318.5, State::Warning, "GRAPHITE WARNING: oven 318.5°F < 320"),
-        ("cg.oven_cold.oven", 300.0, State::Critical, "GRAPHITE CRITICAL: oven 300.0°F < 315"),
+        (
+            "cg.oven_hot.oven",
+            330.0,
+            State::Ok,
+            "GRAPHITE OK: oven 330.0°F",
+        ),
+        (
+            "cg.oven_at_warning.oven",
+            320.0,
+            State::Ok,
+            "GRAPHITE OK: oven 320.0°F",
+        ),
+        (
+            "cg.oven_cooling.oven",
+            318.5,
+            State::Warning,
+            "GRAPHITE WARNING: oven 318.5°F < 320",
+        ),
+        (
+            "cg.oven_cold.oven",
+            300.0,
+            State::Critical,
+            "GRAPHITE CRITICAL: oven 300.0°F < 315",
+        ),
     ] {
         steady(g, metric, value);
-        check(g, metric, OVEN).state_is(state).first_line_is(first_line).perfdata_has("oven=");
+        check(g, metric, OVEN)
+            .state_is(state)
+            .first_line_is(first_line)
+            .perfdata_has("oven=");
     }
 }
 
@@ -79,8 +136,14 @@ fn trailing_null_is_neither_alert_nor_unknown() {
     steady(g, "cg.trailing.ham", 131.0);
     let now = unix_now();
     let raw = g.points("cg.trailing.ham", now - 60, now + 1);
-    assert_eq!(raw.last().map(|p| p.1), Some(None), "Graphite ends the window with a null: {raw:?}");
-    check(g, "cg.trailing.ham", HAM).state_is(State::Ok).first_line_is("GRAPHITE OK: ham 131.0°F");
+    assert_eq!(
+        raw.last().map(|p| p.1),
+        Some(None),
+        "Graphite ends the window with a null: {raw:?}"
+    );
+    check(g, "cg.trailing.ham", HAM)
+        .state_is(State::Ok)
+        .first_line_is("GRAPHITE OK: ham 131.0°F");
 }
 
 #[test]
@@ -96,9 +159,13 @@ fn a_quiet_pi_is_stale_not_a_temperature() {
     check(g, "cg.quiet.ham", &[HAM, &stale].concat())
         .state_is(State::Unknown)
         .first_line_contains("ham is stale: no data for 10m");
-    check(g, "cg.quiet.ham", &[HAM, &stale, &["--stale-state", "critical"]].concat())
-        .state_is(State::Critical)
-        .first_line_contains("ham is stale");
+    check(
+        g,
+        "cg.quiet.ham",
+        &[HAM, &stale, &["--stale-state", "critical"]].concat(),
+    )
+    .state_is(State::Critical)
+    .first_line_contains("ham is stale");
 }
 
 #[test]
@@ -106,14 +173,22 @@ fn a_saturated_oven_probe_is_a_sensor_fault_not_a_cold_oven() {
     let g = Graphite::shared();
     steady(g, "cg.saturated.oven", 257.0);
     check(g, "cg.saturated.oven", OVEN).state_is(State::Critical);
-    check(g, "cg.saturated.oven", &[OVEN, &["--valid", "-67:257"]].concat())
-        .state_is(State::Unknown)
-        .first_line_is("GRAPHITE UNKNOWN: oven probe reads 257.0°F, the edge of its range")
-        .perfdata_has("oven=U;320:;315:;-67;257");
+    check(
+        g,
+        "cg.saturated.oven",
+        &[OVEN, &["--valid", "-67:257"]].concat(),
+    )
+    .state_is(State::Unknown)
+    .first_line_is("GRAPHITE UNKNOWN: oven probe reads 257.0°F, the edge of its range")
+    .perfdata_has("oven=U;320:;315:;-67;257");
     steady(g, "cg.impossible.oven", 300.0);
-    check(g, "cg.impossible.oven", &[OVEN, &["--valid", "-67:257"]].concat())
-        .state_is(State::Unknown)
-        .first_line_contains("outside its valid range -67:257");
+    check(
+        g,
+        "cg.impossible.oven",
+        &[OVEN, &["--valid", "-67:257"]].concat(),
+    )
+    .state_is(State::Unknown)
+    .first_line_contains("outside its valid range -67:257");
 }
 
 #[test]
@@ -128,8 +203,14 @@ fn a_wildcard_judges_each_series_and_the_worst_leads() {
         .perfdata_has("back=137;135;140")
         .perfdata_has("front=141.2;135;140");
     let lines: Vec<&str> = run.long_text().lines().collect();
-    assert!(lines[0].starts_with("CRITICAL: front 141.2°F > 140 ("), "worst first: {lines:?}");
-    assert!(lines[1].starts_with("WARNING: back 137.0°F > 135 ("), "{lines:?}");
+    assert!(
+        lines[0].starts_with("CRITICAL: front 141.2°F > 140 ("),
+        "worst first: {lines:?}"
+    );
+    assert!(
+        lines[1].starts_with("WARNING: back 137.0°F > 135 ("),
+        "{lines:?}"
+    );
 }
 
 #[test]
@@ -163,27 +244,47 @@ fn minutes_written_as_m_are_explained_not_sent() {
     let g = Graphite::shared();
     check(g, "cg.any", &["--from", "-5m"])
         .state_is(State::Unknown)
-        .first_line_contains("'-5m' is not Graphite time syntax: minutes are 'min' in Graphite (-5min)");
+        .first_line_contains(
+            "'-5m' is not Graphite time syntax: minutes are 'min' in Graphite (-5min)",
+        );
 }
 
 #[test]
 fn slope_and_forecast_match_the_fed_ramp() {
     let g = Graphite::shared();
     // 0.9 °F a minute, one point a second, ending at 131.2 °F.
-    let ramp: Vec<f64> = (0..120).map(|i| 131.2 - 0.015 * f64::from(119 - i)).collect();
+    let ramp: Vec<f64> = (0..120)
+        .map(|i| 131.2 - 0.015 * f64::from(119 - i))
+        .collect();
     feed(g, "cg.ramp.ham", &ramp, 1);
-    let run = check(g, "cg.ramp.ham", &["--agg", "slope", "-w", "0.5", "-c", "1", "--unit", "°F"]);
-    run.state_is(State::Warning).first_line_is("GRAPHITE WARNING: ham +0.9°F/min > 0.5");
+    let run = check(
+        g,
+        "cg.ramp.ham",
+        &["--agg", "slope", "-w", "0.5", "-c", "1", "--unit", "°F"],
+    );
+    run.state_is(State::Warning)
+        .first_line_is("GRAPHITE WARNING: ham +0.9°F/min > 0.5");
     let slope = run.perfdata("ham").value.expect("a slope value");
     assert!((slope - 0.9).abs() < 1e-6, "slope {slope}");
 
     check(g, "cg.ramp.ham", &[HAM, &["--forecast"]].concat())
         .state_is(State::Ok)
-        .first_line_is("GRAPHITE OK: ham 131.2°F, +0.9°F/min: WARNING in ~4 min, CRITICAL in ~10 min");
-    check(g, "cg.ramp.ham", &[HAM, &["--forecast-warn", "15min"]].concat())
-        .state_is(State::Warning)
-        .first_line_contains("CRITICAL in ~10 min");
-    check(g, "cg.ramp.ham", &[HAM, &["--forecast-warn", "5min"]].concat()).state_is(State::Ok);
+        .first_line_is(
+            "GRAPHITE OK: ham 131.2°F, +0.9°F/min: WARNING in ~4 min, CRITICAL in ~10 min",
+        );
+    check(
+        g,
+        "cg.ramp.ham",
+        &[HAM, &["--forecast-warn", "15min"]].concat(),
+    )
+    .state_is(State::Warning)
+    .first_line_contains("CRITICAL in ~10 min");
+    check(
+        g,
+        "cg.ramp.ham",
+        &[HAM, &["--forecast-warn", "5min"]].concat(),
+    )
+    .state_is(State::Ok);
 }
 
 #[test]
@@ -199,15 +300,23 @@ fn targets_are_url_encoded_and_long_ones_posted() {
     // Longer than any URL a proxy keeps: sent by POST.
     let long_alias = "x".repeat(3000);
     let target = format!("alias(cg.encode.ham,\"{long_alias}\")");
-    check(g, &target, &["--label", "long"]).state_is(State::Ok).perfdata_has("long=131");
+    check(g, &target, &["--label", "long"])
+        .state_is(State::Ok)
+        .perfdata_has("long=131");
 }
 
 #[test]
 fn graphite_infinity_is_read_not_refused() {
     let g = Graphite::shared();
     steady(g, "cg.infinite.ham", 131.0);
-    let run = check(g, "scale(cg.infinite.ham,1e400)", &["--label", "ham", "-c", "1000"]);
-    run.state_is(State::Critical).first_line_is("GRAPHITE CRITICAL: ham +infinity > 1000").perfdata_has("ham=U");
+    let run = check(
+        g,
+        "scale(cg.infinite.ham,1e400)",
+        &["--label", "ham", "-c", "1000"],
+    );
+    run.state_is(State::Critical)
+        .first_line_is("GRAPHITE CRITICAL: ham +infinity > 1000")
+        .perfdata_has("ham=U");
 }
 
 #[test]
@@ -232,7 +341,7 @@ fn graphite_down_is_unknown_in_one_sentence() {
     let port = nightwatch_testkit::ports::free_port();
     let url = format!("http://127.0.0.1:{port}");
     plugin("check-graphite")
-        .args(&["-U", &url, "--target", "christmaspi.temperature.ham", "-w", "135", "-c", "140"])
+        .args(["-U", &url, "--target", "christmaspi.temperature.ham", "-w", "135", "-c", "140"])
         .run()
         .state_is(State::Unknown)
         .first_line_is(&format!(
@@ -243,31 +352,37 @@ fn graphite_down_is_unknown_in_one_sentence() {
 #[test]
 fn a_hanging_graphite_is_unknown_within_the_timeout() {
     let server = FakeHangServer::start();
-    let run = plugin("check-graphite").args(["-U", &server.url(), "--target", "x", "-t", "2s"]).run();
+    let run = plugin("check-graphite")
+        .args(["-U", &server.url(), "--target", "x", "-t", "2s"])
+        .run();
     run.state_is(State::Unknown)
         .first_line_contains("Graphite is unreachable: no answer from")
         .first_line_contains("within 1.5s");
-    assert!(run.elapsed() < Duration::from_secs(3), "took {:?}", run.elapsed());
+    assert!(
+        run.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        run.elapsed()
+    );
 }
 
 #[test]
 fn garbage_and_resets_are_unknown_with_what_was_wrong() {
     let garbage = FakeGarbageServer::http_200("{\"oops\": 1}");
     plugin("check-graphite")
-        .args(&["-U", &garbage.url(), "--target", "x"])
+        .args(["-U", &garbage.url(), "--target", "x"])
         .run()
         .state_is(State::Unknown)
         .first_line_contains("Graphite's reply from")
         .first_line_contains("is unreadable: the reply is not Graphite render JSON");
     let not_http = FakeGarbageServer::new(&b"\x00\x01\x02 SSH-2.0-OpenSSH\r\n"[..]);
     plugin("check-graphite")
-        .args(&["-U", &not_http.url(), "--target", "x"])
+        .args(["-U", &not_http.url(), "--target", "x"])
         .run()
         .state_is(State::Unknown)
         .first_line_contains("Graphite is unreachable");
     let reset = FakeResetServer::start();
     plugin("check-graphite")
-        .args(&["-U", &reset.url(), "--target", "x"])
+        .args(["-U", &reset.url(), "--target", "x"])
         .run()
         .state_is(State::Unknown)
         .first_line_contains("Graphite is unreachable");
