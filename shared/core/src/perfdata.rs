@@ -104,9 +104,10 @@ impl Perfdata {
     }
 }
 
-/// Quotes a label when it needs it (space, `=`, `'`), doubling any `'`.
-/// A `|` would end the perfdata for Nagios and Sensu, so it becomes `¦`;
-/// control characters become spaces.
+/// Quotes a label when it needs it (a space or `'`), doubling any `'`.
+/// The guidelines forbid `=` in labels (Sensu drops such a metric), so it
+/// becomes `_`; a `|` would end the perfdata for Nagios and Sensu, so it
+/// becomes `¦`; control characters become spaces.
 #[must_use]
 pub fn quote_label(label: &str) -> String {
     let clean: String = label
@@ -201,7 +202,7 @@ mod tests {
         );
         assert_eq!(quote_label("/var/log"), "/var/log");
         assert_eq!(quote_label("free space"), "'free space'");
-        assert_eq!(quote_label("a=b"), "'a=b'");
+        assert_eq!(quote_label("a=b"), "a_b");
         assert_eq!(quote_label("it's"), "'it''s'");
         assert_eq!(quote_label("a|b"), "a¦b");
         assert_eq!(quote_label(""), "value");
@@ -232,7 +233,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn labels_survive_quoting(label in "[^|\\p{Cc}]{1,30}", value in -1e9..1e9f64) {
+        fn labels_survive_quoting(label in "[^|=\\p{Cc}]{1,30}", value in -1e9..1e9f64) {
             let entry = Perfdata::new(label.clone(), Some(value)).to_string();
             let (read_back, rest) = unquote_label(&entry);
             prop_assert_eq!(read_back, label);
