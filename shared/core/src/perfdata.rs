@@ -114,6 +114,7 @@ pub fn quote_label(label: &str) -> String {
         .chars()
         .map(|c| match c {
             '|' => '¦',
+            '=' => '_',
             c if c.is_control() => ' ',
             c => c,
         })
@@ -123,7 +124,7 @@ pub fn quote_label(label: &str) -> String {
     } else {
         clean
     };
-    if clean.contains([' ', '=', '\'']) {
+    if clean.contains([' ', '\'']) {
         format!("'{}'", clean.replace('\'', "''"))
     } else {
         clean
