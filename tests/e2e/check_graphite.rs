@@ -64,25 +64,25 @@ fn ham_goes_ok_warning_critical_at_the_exact_thresholds() {
             "cg.ham_just_over.ham",
             135.01,
             State::Warning,
-            "GRAPHITE WARNING: ham 135.01°F > 135",
+            "GRAPHITE WARNING: ham 135.01°F above 135",
         ),
         (
             "cg.ham_warm.ham",
             138.0,
             State::Warning,
-            "GRAPHITE WARNING: ham 138.0°F > 135",
+            "GRAPHITE WARNING: ham 138.0°F above 135",
         ),
         (
             "cg.ham_at_critical.ham",
             140.0,
             State::Warning,
-            "GRAPHITE WARNING: ham 140.0°F > 135",
+            "GRAPHITE WARNING: ham 140.0°F above 135",
         ),
         (
             "cg.ham_hot.ham",
             141.2,
             State::Critical,
-            "GRAPHITE CRITICAL: ham 141.2°F > 140",
+            "GRAPHITE CRITICAL: ham 141.2°F above 140",
         ),
     ] {
         steady(g, metric, value);
@@ -113,13 +113,13 @@ fn oven_goes_ok_warning_critical_below_its_thresholds() {
             "cg.oven_cooling.oven",
             318.5,
             State::Warning,
-            "GRAPHITE WARNING: oven 318.5°F < 320",
+            "GRAPHITE WARNING: oven 318.5°F below 320",
         ),
         (
             "cg.oven_cold.oven",
             300.0,
             State::Critical,
-            "GRAPHITE CRITICAL: oven 300.0°F < 315",
+            "GRAPHITE CRITICAL: oven 300.0°F below 315",
         ),
     ] {
         steady(g, metric, value);
@@ -199,16 +199,16 @@ fn a_wildcard_judges_each_series_and_the_worst_leads() {
     steady(g, "cg.both.ham.front", 141.2);
     let run = check(g, "cg.both.ham.*", HAM);
     run.state_is(State::Critical)
-        .first_line_is("GRAPHITE CRITICAL: front 141.2°F > 140")
+        .first_line_is("GRAPHITE CRITICAL: front 141.2°F above 140")
         .perfdata_has("back=137;135;140")
         .perfdata_has("front=141.2;135;140");
     let lines: Vec<&str> = run.long_text().lines().collect();
     assert!(
-        lines[0].starts_with("CRITICAL: front 141.2°F > 140 ("),
+        lines[0].starts_with("CRITICAL: front 141.2°F above 140 ("),
         "worst first: {lines:?}"
     );
     assert!(
-        lines[1].starts_with("WARNING: back 137.0°F > 135 ("),
+        lines[1].starts_with("WARNING: back 137.0°F above 135 ("),
         "{lines:?}"
     );
 }
@@ -263,7 +263,7 @@ fn slope_and_forecast_match_the_fed_ramp() {
         &["--agg", "slope", "-w", "0.5", "-c", "1", "--unit", "°F"],
     );
     run.state_is(State::Warning)
-        .first_line_is("GRAPHITE WARNING: ham +0.9°F/min > 0.5");
+        .first_line_is("GRAPHITE WARNING: ham +0.9°F/min above 0.5");
     let slope = run.perfdata("ham").value.expect("a slope value");
     assert!((slope - 0.9).abs() < 1e-6, "slope {slope}");
 
@@ -315,7 +315,7 @@ fn graphite_infinity_is_read_not_refused() {
         &["--label", "ham", "-c", "1000"],
     );
     run.state_is(State::Critical)
-        .first_line_is("GRAPHITE CRITICAL: ham +infinity > 1000")
+        .first_line_is("GRAPHITE CRITICAL: ham +infinity above 1000")
         .perfdata_has("ham=U");
 }
 

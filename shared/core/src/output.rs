@@ -29,7 +29,7 @@ const CUT_NOTE_ROOM: usize = 48;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
     pub state: State,
-    /// A few words for the first line: `ham 141.2°F > 140`.
+    /// A few words for the first line: `ham 141.2°F above 140`.
     pub summary: String,
     /// The long-text line; the summary when `None`.
     pub detail: Option<String>,

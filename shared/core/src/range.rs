@@ -118,18 +118,26 @@ impl Range {
     }
 
     /// How `value` breaks this range, in a few words for the first line:
-    /// `> 140`, `< 315`, `in @10:20`; `None` when it does not.
+    /// `above 140`, `below 315`, `inside 10:20`; `None` when it does not.
+    /// Words, not `>` and `<`: Nagios strips those from `$SERVICEOUTPUT$`
+    /// (`illegal_macro_output_chars`), so a page would read "141.2  140".
     #[must_use]
     pub fn violation(&self, value: f64) -> Option<String> {
         if !self.alerts(value) {
             return None;
         }
         Some(if self.inside {
-            format!("in {self}")
+            format!(
+                "inside {}",
+                Range {
+                    inside: false,
+                    ..*self
+                }
+            )
         } else if value > self.end {
-            format!("> {}", format_number(self.end))
+            format!("above {}", format_number(self.end))
         } else if value < self.start {
-            format!("< {}", format_number(self.start))
+            format!("below {}", format_number(self.start))
         } else {
             "is not a number".to_owned()
         })
@@ -277,11 +285,11 @@ mod tests {
 
     #[test]
     fn violations_read_as_comparisons() {
-        assert_eq!(range("140").violation(141.2).as_deref(), Some("> 140"));
-        assert_eq!(range("315:").violation(257.0).as_deref(), Some("< 315"));
+        assert_eq!(range("140").violation(141.2).as_deref(), Some("above 140"));
+        assert_eq!(range("315:").violation(257.0).as_deref(), Some("below 315"));
         assert_eq!(
             range("@10:20").violation(15.0).as_deref(),
-            Some("in @10:20")
+            Some("inside 10:20")
         );
         assert_eq!(range("140").violation(135.0), None);
     }

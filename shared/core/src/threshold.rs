@@ -23,7 +23,7 @@ pub struct Judgement {
 }
 
 impl Judgement {
-    /// `> 140` or `< 315` for the first line; empty when OK.
+    /// `above 140` or `below 315` for the first line; empty when OK.
     #[must_use]
     pub fn violation(&self, value: f64) -> String {
         self.broken
@@ -159,7 +159,7 @@ mod tests {
         let judged = ham.judge(141.2);
         assert_eq!(
             (judged.state, judged.violation(141.2).as_str()),
-            (Critical, "> 140")
+            (Critical, "above 140")
         );
 
         let oven = thresholds("320:", "315:");
@@ -168,7 +168,7 @@ mod tests {
         let judged = oven.judge(257.0);
         assert_eq!(
             (judged.state, judged.violation(257.0).as_str()),
-            (Critical, "< 315")
+            (Critical, "below 315")
         );
     }
 

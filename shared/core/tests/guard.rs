@@ -50,7 +50,7 @@ fn ok_and_critical_exit_with_their_codes() {
     let (code, stdout, _) = run(&["--mode", "critical"]);
     assert_eq!(
         (code, stdout.as_str()),
-        (2, "PROBE CRITICAL: ham 141.2 > 140\n")
+        (2, "PROBE CRITICAL: ham 141.2 above 140\n")
     );
 }
 

@@ -44,7 +44,7 @@ fn main() {
             "ok" => Ok(Report::single("PROBE", State::Ok, "all fine")),
             "critical" => {
                 let mut report = Report::new("PROBE");
-                report.add_finding(Finding::new(State::Critical, "ham 141.2 > 140"));
+                report.add_finding(Finding::new(State::Critical, "ham 141.2 above 140"));
                 Ok(report)
             }
             "panic" => panic!("the probe was asked to panic"),
