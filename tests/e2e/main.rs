@@ -6,3 +6,5 @@
 
 mod check_graphite;
 mod harness_selftest;
+mod nagios_config;
+mod sensu_checks;

@@ -1,0 +1,666 @@
+//! The reader thread: once per interval, find the probes, read each, judge
+//! the value, and append the good ones to the spool. It never touches the
+//! network, so a dead link can never stop it.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use crate::clock::Clock;
+use crate::log::Log;
+use crate::metrics::Metrics;
+use crate::reading::{Limit, ProbeJudge, RejectReason, Unit, Verdict};
+use crate::shutdown::Shutdown;
+use crate::spool::{NewReading, Spool, Stamp};
+use crate::w1;
+
+/// What the reader reads and how it names it.
+#[derive(Debug, Clone)]
+pub struct ReaderOptions {
+    /// Where the probe directories are.
+    pub w1_dir: PathBuf,
+    /// Probe id to name; unmapped probes are named by their id.
+    pub names: BTreeMap<String, String>,
+    /// Metric prefix: readings go to `<prefix>.<name>`.
+    pub prefix: String,
+    /// Unit of the values sent.
+    pub unit: Unit,
+    /// Time between readings.
+    pub interval: Duration,
+}
+
+#[derive(Debug)]
+struct ProbeState {
+    name: String,
+    present: bool,
+    judge: ProbeJudge,
+    reject_run: Option<(RejectReason, u64)>,
+    saturated_run: u64,
+}
+
+/// What one tick did, for tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TickSummary {
+    /// Probes listed by the kernel.
+    pub probes: usize,
+    /// Readings appended to the spool.
+    pub accepted: usize,
+    /// Readings rejected.
+    pub rejected: usize,
+}
+
+/// The reader thread's state.
+#[derive(Debug)]
+pub struct Reader {
+    opts: ReaderOptions,
+    clock: Arc<dyn Clock>,
+    spool: Arc<Spool>,
+    metrics: Arc<Metrics>,
+    log: Log,
+    shutdown: Arc<Shutdown>,
+    probes: BTreeMap<String, ProbeState>,
+    dir_problem: Option<String>,
+}
+
+/// Delay before the first reading so that, with a whole-second interval,
+/// readings are taken half-way through a wall-clock second: each lands in
+/// its own second in Graphite even with some scheduling jitter.
+#[must_use]
+pub fn phase_delay(wall_ms: i64, interval: Duration) -> Duration {
+    let ms = phase_shift_ms(wall_ms, interval).rem_euclid(1000);
+    Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+}
+
+/// The smallest move (-499..=500 ms) that puts `wall_ms` half-way through a
+/// second; 0 for intervals that are not whole seconds.
+#[must_use]
+pub fn phase_shift_ms(wall_ms: i64, interval: Duration) -> i64 {
+    if interval.subsec_nanos() != 0 {
+        return 0;
+    }
+    let shift = (500 - wall_ms.rem_euclid(1000)).rem_euclid(1000);
+    if shift > 500 { shift - 1000 } else { shift }
+}
+
+/// Re-phasing smaller than this is not worth moving a tick for.
+const PHASE_SLACK_MS: i64 = 100;
+
+impl Reader {
+    /// A reader; configured probes not found are reported at the first tick.
+    #[must_use]
+    pub fn new(
+        opts: ReaderOptions,
+        clock: Arc<dyn Clock>,
+        spool: Arc<Spool>,
+        metrics: Arc<Metrics>,
+        log: Log,
+        shutdown: Arc<Shutdown>,
+    ) -> Reader {
+        Reader {
+            opts,
+            clock,
+            spool,
+            metrics,
+            log,
+            shutdown,
+            probes: BTreeMap::new(),
+            dir_problem: None,
+        }
+    }
+
+    fn name_of(&self, id: &str) -> String {
+        self.opts
+            .names
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| id.to_owned())
+    }
+
+    /// Reads once per interval until shutdown.
+    ///
+    /// Ticks are scheduled on the boot-time clock at exact multiples of the
+    /// interval, and every reading of a tick is stamped with the tick's
+    /// scheduled time (not the moment its file was read, which jitters and
+    /// takes ~750 ms per probe on real hardware). So consecutive readings
+    /// are exactly one interval apart and never share a Graphite second,
+    /// also after restamping. With whole-second intervals the schedule is
+    /// phased to the middle of a wall-clock second, and phased again when
+    /// the clock becomes synchronised.
+    pub fn run(mut self) {
+        let interval = self.opts.interval;
+        let interval_ms = u64::try_from(interval.as_millis()).unwrap_or(u64::MAX);
+        for (id, name) in &self.opts.names {
+            self.metrics.probe_seen(id, name, false);
+        }
+        let now = self.clock.now();
+        let delay = phase_delay(now.wall_ms, interval);
+        let mut base = Instant::now() + delay;
+        let mut base_mono = now.mono_ms + u64::try_from(delay.as_millis()).unwrap_or(0);
+        let mut was_synced = now.synced;
+        let mut k: u64 = 0;
+        let mut first = true;
+        loop {
+            let at = |k: u64| base + Duration::from_millis(k.saturating_mul(interval_ms));
+            if self.shutdown.sleep_until(at(k)) {
+                return;
+            }
+            let scheduled = base_mono + k * interval_ms;
+            self.tick_at(Some(scheduled));
+            if first {
+                first = false;
+                self.report_missing_probes();
+            }
+            k += 1;
+            let now = Instant::now();
+            if now > at(k) {
+                let behind = u64::try_from((now - at(k)).as_millis()).unwrap_or(u64::MAX);
+                let skipped = behind / interval_ms.max(1) + 1;
+                k += skipped;
+                Metrics::add(&self.metrics.overruns, skipped);
+                self.log.warn(format_args!(
+                    "reading the probes took longer than the {} interval: skipped {skipped} \
+                     reading(s)",
+                    humantime::format_duration(interval)
+                ));
+            }
+            let clock = self.clock.now();
+            if clock.synced && !was_synced {
+                // Re-phase against the now trustworthy wall clock, moving
+                // the next tick by at most half a second either way (so it
+                // still lands in the next wall-clock second).
+                let next_mono = base_mono + k * interval_ms;
+                let next_wall = next_mono.cast_signed() + clock.offset_ms();
+                let shift = phase_shift_ms(next_wall, interval);
+                if shift.abs() > PHASE_SLACK_MS {
+                    let d = Duration::from_millis(shift.unsigned_abs());
+                    let next = at(k);
+                    base = if shift > 0 {
+                        next + d
+                    } else {
+                        next.checked_sub(d).unwrap_or(next)
+                    };
+                    base_mono = next_mono.saturating_add_signed(shift);
+                    k = 0;
+                }
+            }
+            was_synced = clock.synced;
+        }
+    }
+
+    fn report_missing_probes(&self) {
+        for (id, name) in &self.opts.names {
+            if !self.probes.get(id).is_some_and(|p| p.present) {
+                self.log.warn(format_args!(
+                    "configured probe {id} ({name}) is not in {}",
+                    self.opts.w1_dir.display()
+                ));
+            }
+        }
+    }
+
+    /// One round now: discover, read, judge, spool.
+    pub fn tick(&mut self) -> TickSummary {
+        self.tick_at(None)
+    }
+
+    /// One round: discover, read, judge, spool. The readings are stamped
+    /// with `scheduled` (boot-time ms) when given, else with the time now;
+    /// the wall stamp is that plus the clock's current offset.
+    pub fn tick_at(&mut self, scheduled: Option<u64>) -> TickSummary {
+        let now = self.clock.now();
+        let mono_ms = scheduled.unwrap_or(now.mono_ms);
+        let ids = self.discover();
+        let mut summary = TickSummary {
+            probes: ids.len(),
+            ..TickSummary::default()
+        };
+
+        // Probes that went away since the last tick.
+        let gone: Vec<String> = self
+            .probes
+            .iter()
+            .filter(|(id, p)| p.present && !ids.contains(id))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in gone {
+            let p = self.probes.get_mut(&id).expect("listed above");
+            p.present = false;
+            p.judge = ProbeJudge::default();
+            self.metrics.rejected(&id, RejectReason::Vanished);
+            self.metrics.probe_seen(&id, &p.name, false);
+            self.log.warn(format_args!(
+                "probe {id} ({}) vanished from {}",
+                p.name,
+                self.opts.w1_dir.display()
+            ));
+        }
+
+        let raws = read_all(&self.opts.w1_dir, &ids);
+        let mut readings = Vec::with_capacity(ids.len());
+        for (id, raw) in ids.iter().zip(raws) {
+            let name = self.name_of(id);
+            let p = self.probes.entry(id.clone()).or_insert_with(|| ProbeState {
+                name: name.clone(),
+                present: false,
+                judge: ProbeJudge::default(),
+                reject_run: None,
+                saturated_run: 0,
+            });
+            if !p.present {
+                p.present = true;
+                self.metrics.probe_seen(id, &name, true);
+                self.log
+                    .notice(format_args!("probe {id} ({name}) appeared"));
+            }
+            let verdict = p.judge.judge(raw);
+            match verdict {
+                Verdict::Accepted { milli_c, saturated } => {
+                    summary.accepted += 1;
+                    self.metrics.accepted(id, milli_c, saturated.is_some());
+                    note_recovery(&self.log, id, p);
+                    note_saturation(&self.log, id, p, saturated, milli_c, self.opts.unit);
+                    readings.push(NewReading {
+                        metric: format!("{}.{name}", self.opts.prefix),
+                        value: self.opts.unit.format(milli_c),
+                    });
+                }
+                Verdict::Rejected { reason, detail } => {
+                    summary.rejected += 1;
+                    self.metrics.rejected(id, reason);
+                    let run = match p.reject_run {
+                        Some((r, n)) if r == reason => n + 1,
+                        _ => 1,
+                    };
+                    p.reject_run = Some((reason, run));
+                    // Every rejection is counted; a long run of the same one
+                    // is logged at 1, 2, 4, 8, ... so the journal stays
+                    // readable.
+                    if run.is_power_of_two() {
+                        let again = if run > 1 {
+                            format!(" ({run} in a row)")
+                        } else {
+                            String::new()
+                        };
+                        self.log.warn(format_args!(
+                            "probe {id} ({name}): rejected reading ({reason}): {detail}{again}"
+                        ));
+                    }
+                }
+            }
+        }
+
+        if !readings.is_empty() {
+            let stamp = Stamp {
+                boot: self.clock.boot_id(),
+                mono_ms,
+                wall_ms: mono_ms.cast_signed() + now.offset_ms(),
+                synced: now.synced,
+            };
+            if let Err(e) = self.spool.append(&stamp, &readings) {
+                Metrics::add(&self.metrics.spool_write_errors, 1);
+                self.log.error(format_args!(
+                    "spool: cannot append {} reading(s) to {}: {e}; they are lost",
+                    readings.len(),
+                    self.spool.dir().display()
+                ));
+            }
+        }
+        self.metrics
+            .clock_synced
+            .store(now.synced, Ordering::Relaxed);
+        summary
+    }
+
+    fn discover(&mut self) -> Vec<String> {
+        match w1::discover(&self.opts.w1_dir) {
+            Ok(ids) => {
+                if self.dir_problem.take().is_some() {
+                    self.log.notice(format_args!(
+                        "{} is readable again",
+                        self.opts.w1_dir.display()
+                    ));
+                }
+                ids
+            }
+            Err(e) => {
+                let problem = e.to_string();
+                if self.dir_problem.as_deref() != Some(&problem) {
+                    self.log.warn(format_args!(
+                        "cannot list probes in {}: {problem} (is the w1-gpio overlay \
+                         enabled?); retrying every interval",
+                        self.opts.w1_dir.display()
+                    ));
+                    self.dir_problem = Some(problem);
+                }
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// Reads every probe, in parallel when there are several: on real
+/// hardware a `w1_slave` read waits ~750 ms for the conversion, and with
+/// externally powered probes the kernel releases the bus while it waits,
+/// so two probes take ~750 ms together instead of 1.5 s.
+fn read_all(w1_dir: &std::path::Path, ids: &[String]) -> Vec<Result<i32, w1::ReadError>> {
+    if ids.len() < 2 {
+        return ids.iter().map(|id| w1::read_probe(w1_dir, id)).collect();
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = ids
+            .iter()
+            .map(|id| {
+                std::thread::Builder::new()
+                    .name("probe".into())
+                    .stack_size(64 * 1024)
+                    .spawn_scoped(scope, move || w1::read_probe(w1_dir, id))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .zip(ids)
+            .map(|(h, id)| match h {
+                Ok(h) => h.join().unwrap_or_else(|_| {
+                    Err(w1::ReadError::Unreadable {
+                        path: w1_dir.join(id),
+                        source: std::io::Error::other("reading thread panicked"),
+                    })
+                }),
+                // No thread to be had: read it here instead.
+                Err(_) => w1::read_probe(w1_dir, id),
+            })
+            .collect()
+    })
+}
+
+fn note_recovery(log: &Log, id: &str, p: &mut ProbeState) {
+    if let Some((reason, n)) = p.reject_run.take()
+        && n > 1
+    {
+        log.info(format_args!(
+            "probe {id} ({}): good reading again after {n} rejected ({reason})",
+            p.name
+        ));
+    }
+}
+
+fn note_saturation(
+    log: &Log,
+    id: &str,
+    p: &mut ProbeState,
+    saturated: Option<Limit>,
+    milli_c: i32,
+    unit: Unit,
+) {
+    match saturated {
+        Some(limit) => {
+            p.saturated_run += 1;
+            if p.saturated_run == 1 {
+                let (which, beyond) = match limit {
+                    Limit::High => ("upper", "above"),
+                    Limit::Low => ("lower", "below"),
+                };
+                log.warn(format_args!(
+                    "probe {id} ({}) is saturated: {} {unit} is the sensor's {which} limit; \
+                     the real temperature may be {beyond} it",
+                    p.name,
+                    unit.format(milli_c)
+                ));
+            }
+        }
+        None => {
+            if p.saturated_run > 0 {
+                log.notice(format_args!(
+                    "probe {id} ({}) is no longer saturated (after {} readings at the limit)",
+                    p.name, p.saturated_run
+                ));
+                p.saturated_run = 0;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::{BootId, ClockReading, ManualClock};
+    use crate::spool::{SpoolOptions, SpoolReader};
+
+    struct Rig {
+        w1: tempfile::TempDir,
+        _spool_dir: tempfile::TempDir,
+        spool: Arc<Spool>,
+        metrics: Arc<Metrics>,
+        log: Log,
+        reader: Reader,
+    }
+
+    fn rig() -> Rig {
+        let w1 = tempfile::tempdir().unwrap();
+        let spool_dir = tempfile::tempdir().unwrap();
+        let log = Log::memory();
+        let spool = Arc::new(
+            Spool::open(
+                SpoolOptions {
+                    dir: spool_dir.path().into(),
+                    max_bytes: 1 << 20,
+                    segment_bytes: 1 << 16,
+                },
+                log.clone(),
+            )
+            .unwrap(),
+        );
+        let clock = Arc::new(ManualClock::new(
+            ClockReading {
+                wall_ms: 1_733_000_000_500,
+                mono_ms: 5_000,
+                synced: true,
+            },
+            BootId::parse("0123456789abcdef").unwrap(),
+        ));
+        let metrics = Arc::new(Metrics::default());
+        let mut names = BTreeMap::new();
+        names.insert("28-0316a2b4c5ff".to_owned(), "ham".to_owned());
+        let reader = Reader::new(
+            ReaderOptions {
+                w1_dir: w1.path().into(),
+                names,
+                prefix: "christmaspi.temperature".into(),
+                unit: Unit::Fahrenheit,
+                interval: Duration::from_secs(1),
+            },
+            clock,
+            spool.clone(),
+            metrics.clone(),
+            log.clone(),
+            Arc::new(Shutdown::new()),
+        );
+        Rig {
+            w1,
+            _spool_dir: spool_dir,
+            spool,
+            metrics,
+            log,
+            reader,
+        }
+    }
+
+    fn spooled(spool: &Spool) -> Vec<(String, String)> {
+        let mut r = SpoolReader::new(0, Log::memory());
+        let mut out = Vec::new();
+        r.read(spool, usize::MAX, &mut out).unwrap();
+        out.into_iter()
+            .map(|r| (r.metric().to_owned(), r.value().to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn reads_names_converts_and_spools() {
+        let mut rig = rig();
+        crate::simulate::set_probe_millis(rig.w1.path(), "28-0316a2b4c5ff", 57_187, true).unwrap();
+        crate::simulate::set_probe_millis(rig.w1.path(), "28-0316a2b4c6aa", 125_000, true).unwrap();
+        let s = rig.reader.tick();
+        assert_eq!(
+            s,
+            TickSummary {
+                probes: 2,
+                accepted: 2,
+                rejected: 0
+            }
+        );
+        assert_eq!(
+            spooled(&rig.spool),
+            vec![
+                (
+                    "christmaspi.temperature.ham".to_owned(),
+                    "134.9366".to_owned()
+                ),
+                (
+                    "christmaspi.temperature.28-0316a2b4c6aa".to_owned(),
+                    "257".to_owned()
+                ),
+            ]
+        );
+        let lines = rig.log.lines();
+        assert!(lines.iter().any(|l| l.contains("saturated")), "{lines:?}");
+        let snap = rig.metrics.snapshot(
+            &rig.spool.stats(),
+            &ClockReading {
+                wall_ms: 0,
+                mono_ms: 0,
+                synced: true,
+            },
+            &BootId::parse("0123456789abcdef").unwrap(),
+        );
+        assert_eq!(snap.probes["28-0316a2b4c6aa"].saturated, 1);
+    }
+
+    #[test]
+    fn rejects_are_counted_and_never_spooled() {
+        let mut rig = rig();
+        let id = "28-0316a2b4c5ff";
+        crate::simulate::set_probe_millis(rig.w1.path(), id, 20_000, false).unwrap();
+        rig.reader.tick();
+        crate::simulate::set_probe_millis(rig.w1.path(), id, 85_000, true).unwrap();
+        rig.reader.tick();
+        crate::simulate::set_probe_millis(rig.w1.path(), id, 130_000, true).unwrap();
+        rig.reader.tick();
+        crate::simulate::corrupt_probe(rig.w1.path(), id, crate::simulate::Corruption::Truncated)
+            .unwrap();
+        rig.reader.tick();
+        crate::simulate::corrupt_probe(rig.w1.path(), id, crate::simulate::Corruption::NoT)
+            .unwrap();
+        rig.reader.tick();
+        crate::simulate::remove_probe(rig.w1.path(), id).unwrap();
+        rig.reader.tick();
+        assert!(spooled(&rig.spool).is_empty());
+        let snap = rig.metrics.snapshot(
+            &rig.spool.stats(),
+            &ClockReading {
+                wall_ms: 0,
+                mono_ms: 0,
+                synced: true,
+            },
+            &BootId::parse("0123456789abcdef").unwrap(),
+        );
+        let p = &snap.probes[id];
+        assert_eq!(p.ok, 0);
+        for (reason, n) in [
+            (RejectReason::Crc, 1),
+            (RejectReason::PowerOnReset, 1),
+            (RejectReason::OutOfRange, 1),
+            (RejectReason::Malformed, 1),
+            (RejectReason::NoTemperature, 1),
+            (RejectReason::Vanished, 1),
+        ] {
+            assert_eq!(p.rejected.get(&reason), Some(&n), "{reason}");
+        }
+        assert!(!p.present);
+        let lines = rig.log.lines();
+        assert!(lines.iter().any(|l| l.contains("vanished")), "{lines:?}");
+        assert!(lines.iter().any(|l| l.contains("(crc)")), "{lines:?}");
+    }
+
+    #[test]
+    fn long_runs_of_one_rejection_log_sparsely() {
+        let mut rig = rig();
+        let id = "28-0316a2b4c5ff";
+        crate::simulate::set_probe_millis(rig.w1.path(), id, 20_000, false).unwrap();
+        for _ in 0..20 {
+            rig.reader.tick();
+        }
+        let crc_lines = rig
+            .log
+            .lines()
+            .iter()
+            .filter(|l| l.contains("(crc)"))
+            .count();
+        assert_eq!(crc_lines, 5, "1, 2, 4, 8, 16"); // but all 20 counted:
+        let snap = rig.metrics.snapshot(
+            &rig.spool.stats(),
+            &ClockReading {
+                wall_ms: 0,
+                mono_ms: 0,
+                synced: true,
+            },
+            &BootId::parse("0123456789abcdef").unwrap(),
+        );
+        assert_eq!(snap.probes[id].rejected[&RejectReason::Crc], 20);
+    }
+
+    #[test]
+    fn missing_w1_dir_is_logged_once_and_survived() {
+        let mut rig = rig();
+        let w1 = rig.w1.path().to_owned();
+        std::fs::remove_dir(&w1).unwrap();
+        for _ in 0..3 {
+            assert_eq!(rig.reader.tick().probes, 0);
+        }
+        let n = rig
+            .log
+            .lines()
+            .iter()
+            .filter(|l| l.contains("cannot list probes"))
+            .count();
+        assert_eq!(n, 1);
+        std::fs::create_dir(&w1).unwrap();
+        crate::simulate::set_probe_millis(&w1, "28-0316a2b4c5ff", 20_000, true).unwrap();
+        assert_eq!(rig.reader.tick().accepted, 1);
+    }
+
+    #[test]
+    fn phase_shift_is_the_nearest_half_second() {
+        let s = |w| phase_shift_ms(w, Duration::from_secs(1));
+        assert_eq!(s(1_000_000_500), 0);
+        assert_eq!(s(1_000_000_501), -1);
+        assert_eq!(s(1_000_000_100), 400);
+        assert_eq!(s(1_000_000_000), 500);
+        assert_eq!(s(1_000_000_999), -499);
+        assert_eq!(
+            phase_shift_ms(1_000_000_100, Duration::from_millis(1500)),
+            0
+        );
+    }
+
+    #[test]
+    fn phase_is_half_a_second() {
+        assert_eq!(
+            phase_delay(1_000_000_100, Duration::from_secs(1)),
+            Duration::from_millis(400)
+        );
+        assert_eq!(
+            phase_delay(1_000_000_900, Duration::from_secs(1)),
+            Duration::from_millis(600)
+        );
+        assert_eq!(
+            phase_delay(1_000_000_500, Duration::from_secs(1)),
+            Duration::ZERO
+        );
+        assert_eq!(
+            phase_delay(1_000_000_100, Duration::from_millis(250)),
+            Duration::ZERO
+        );
+    }
+}

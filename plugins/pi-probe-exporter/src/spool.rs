@@ -1,0 +1,1185 @@
+//! The write-ahead spool: every reading is appended here first, and the
+//! sender reads forward from a persisted cursor.
+//!
+//! On disk, in the spool directory:
+//!
+//! - `seg-<first seq, 20 digits>.log`: segments of [`Record`] lines, in
+//!   order; a segment holds the records from its first seq up to the next
+//!   segment's first seq. Only the newest segment is ever appended to, and
+//!   only by this process (a `lock` file is held with `flock`).
+//! - `cursor`: the first seq not yet known to be delivered, written
+//!   atomically (write `cursor.tmp`, fsync, rename).
+//! - `lock`: held while a process uses the spool.
+//!
+//! Crash safety:
+//!
+//! - Records are appended and `fdatasync`ed once per batch (one batch per
+//!   reading interval) before the sender may see them, so a reading the
+//!   sender has sent is on disk, and a reading on disk survives `kill -9`
+//!   and power loss (a new segment's directory entry is fsynced too).
+//! - A crash can leave the last segment with a torn last line. On open it
+//!   is found (no newline, bad checksum, wrong fields), logged and cut off;
+//!   any other unreadable line is skipped by the reader with a log line.
+//!   Each line carries a CRC-32, so garbage is never sent as a reading.
+//! - A new process never appends to an old segment: it starts a new one,
+//!   numbered from the last good record, so a torn tail is never followed
+//!   by good data in the same file.
+//! - The cursor lags behind what was sent (see the sender's replay window)
+//!   and may be lost or stale after a crash; then the sender replays more
+//!   than needed. Carbon keeps the last value for a repeated timestamp, so a
+//!   replay duplicates nothing visible. Nothing is deleted before the cursor
+//!   has passed it, except by the cap.
+//! - The cap (`max_bytes`) deletes whole oldest segments, counting the
+//!   not-yet-delivered readings in them, which are logged and exported.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Read, Seek, Write};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use crate::clock::BootId;
+use crate::log::Log;
+use crate::record::Record;
+
+/// Where the spool lives and how big it may grow.
+#[derive(Debug, Clone)]
+pub struct SpoolOptions {
+    /// The spool directory (created if missing).
+    pub dir: PathBuf,
+    /// Cap on all segments together; the oldest go first.
+    pub max_bytes: u64,
+    /// A segment is closed and a new one started past this size.
+    pub segment_bytes: u64,
+}
+
+/// Problems opening the spool.
+#[derive(Debug, thiserror::Error)]
+pub enum SpoolError {
+    /// Another process holds the spool's lock.
+    #[error("{0}: in use by another process (lock held)")]
+    Locked(PathBuf),
+    /// A filesystem call failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// What was being touched.
+        path: PathBuf,
+        /// What the kernel said.
+        source: io::Error,
+    },
+}
+
+fn io_at(path: &Path) -> impl FnOnce(io::Error) -> SpoolError + '_ {
+    move |source| SpoolError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// When and where a batch of readings was taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stamp {
+    /// Boot the readings were taken in.
+    pub boot: BootId,
+    /// Milliseconds since boot.
+    pub mono_ms: u64,
+    /// Wall clock, ms since the epoch.
+    pub wall_ms: i64,
+    /// Whether the wall clock was synchronised.
+    pub synced: bool,
+}
+
+/// A reading to append.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewReading {
+    /// Full Graphite path.
+    pub metric: String,
+    /// Value as sent.
+    pub value: String,
+}
+
+/// A moment's view of the spool, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SpoolStats {
+    /// The seq the next appended reading gets.
+    pub next_seq: u64,
+    /// The first seq not known to be delivered.
+    pub committed: u64,
+    /// Bytes in all segments.
+    pub bytes: u64,
+    /// Number of segment files.
+    pub segments: usize,
+    /// Readings deleted by the cap, never written to carbon, since the
+    /// spool was opened.
+    pub dropped: u64,
+    /// Readings deleted by the cap that had been written to carbon but were
+    /// still in the replay window (probably delivered; not replayable).
+    pub dropped_unconfirmed: u64,
+    /// The oldest seq still on disk.
+    pub first_seq: u64,
+}
+
+#[derive(Debug)]
+struct Segment {
+    first_seq: u64,
+    path: PathBuf,
+    /// Bytes known to be complete (and fsynced, for this run's segments).
+    bytes: u64,
+    /// No more appends: the reader may move past its end.
+    sealed: bool,
+}
+
+#[derive(Debug)]
+struct Inner {
+    segments: VecDeque<Segment>,
+    active: Option<File>,
+    next_seq: u64,
+    committed: u64,
+    persisted: Option<u64>,
+    total_bytes: u64,
+    dropped: u64,
+    dropped_unconfirmed: u64,
+    /// One past the highest seq the sender has written to a connection.
+    written: u64,
+    /// One past the highest seq the sender holds in memory.
+    loaded: u64,
+    last_unconfirmed_log: Option<std::time::Instant>,
+}
+
+/// The spool. Shared by the reader thread (appends) and the sender thread
+/// (reads, commits).
+#[derive(Debug)]
+pub struct Spool {
+    opts: SpoolOptions,
+    log: Log,
+    inner: Mutex<Inner>,
+    data: Condvar,
+    _lock: File,
+}
+
+/// Where a seq is, as [`Spool::locate`] answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Location {
+    /// In this segment (or, after a torn line, in a later one).
+    Segment {
+        first_seq: u64,
+        path: PathBuf,
+        limit: u64,
+        sealed: bool,
+        next_first: Option<u64>,
+    },
+    /// Deleted by the cap; the oldest seq still here.
+    Gap(u64),
+    /// Not written yet.
+    End,
+}
+
+const CURSOR: &str = "cursor";
+const CURSOR_TMP: &str = "cursor.tmp";
+
+fn segment_name(first_seq: u64) -> String {
+    format!("seg-{first_seq:020}.log")
+}
+
+fn parse_segment_name(name: &str) -> Option<u64> {
+    let digits = name.strip_prefix("seg-")?.strip_suffix(".log")?;
+    if digits.len() != 20 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+fn fsync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Finds a segment's last good record. Returns (its seq, the byte offset
+/// just past it, the bytes after it). Only the tail is read unless it
+/// holds no good record.
+fn scan_tail(path: &Path) -> io::Result<(Option<u64>, u64, u64)> {
+    const CHUNK: u64 = 64 * 1024;
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    let start = len.saturating_sub(CHUNK);
+    let mut buf = Vec::with_capacity(usize::try_from(len - start).unwrap_or(0));
+    file.seek(io::SeekFrom::Start(start))?;
+    file.read_to_end(&mut buf)?;
+    let mut pos = 0;
+    if start > 0 {
+        // The chunk starts inside a line; begin after it.
+        match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => pos = i + 1,
+            None => return scan_tail_from(&buf, 0, len, start, true, path),
+        }
+    }
+    scan_tail_from(&buf, pos, len, start, start > 0, path)
+}
+
+fn scan_tail_from(
+    buf: &[u8],
+    mut pos: usize,
+    len: u64,
+    start: u64,
+    partial: bool,
+    path: &Path,
+) -> io::Result<(Option<u64>, u64, u64)> {
+    let mut last = None;
+    let mut good_end = start;
+    while let Some(nl) = buf[pos..].iter().position(|&b| b == b'\n') {
+        let end = pos + nl + 1;
+        if let Ok(r) = Record::decode(&buf[pos..end]) {
+            last = Some(r.seq);
+            good_end = start + end as u64;
+        }
+        pos = end;
+    }
+    if last.is_none() && partial {
+        // Nothing good in the tail: look at the whole file.
+        let whole = fs::read(path)?;
+        return scan_tail_from(&whole, 0, len, 0, false, path);
+    }
+    Ok((last, good_end, len - good_end))
+}
+
+impl Spool {
+    /// Opens (creating if needed) the spool in `opts.dir`: recovers the
+    /// cursor, cuts a torn tail off the newest segment, and applies the cap.
+    pub fn open(opts: SpoolOptions, log: Log) -> Result<Spool, SpoolError> {
+        let dir = opts.dir.clone();
+        fs::create_dir_all(&dir).map_err(io_at(&dir))?;
+        let lock_path = dir.join("lock");
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io_at(&lock_path))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => return Err(SpoolError::Locked(dir)),
+            Err(fs::TryLockError::Error(e)) => return Err(io_at(&lock_path)(e)),
+        }
+
+        let mut found = Vec::new();
+        for entry in fs::read_dir(&dir).map_err(io_at(&dir))? {
+            let entry = entry.map_err(io_at(&dir))?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if let Some(first) = parse_segment_name(name) {
+                let bytes = entry.metadata().map_err(io_at(&entry.path()))?.len();
+                found.push(Segment {
+                    first_seq: first,
+                    path: entry.path(),
+                    bytes,
+                    sealed: true,
+                });
+            }
+        }
+        found.sort_by_key(|s| s.first_seq);
+        let mut segments: VecDeque<Segment> = found.into();
+
+        let cursor = read_cursor(&dir, &log);
+        let mut next_seq = cursor.unwrap_or(0);
+        if let Some(last) = segments.back_mut() {
+            let (last_good, good_end, torn) = scan_tail(&last.path).map_err(io_at(&last.path))?;
+            if torn > 0 {
+                log.warn(format_args!(
+                    "spool: torn tail in {}: {torn} bytes after the last complete reading \
+                     (crash during a write); skipped",
+                    last.path.display()
+                ));
+                let f = OpenOptions::new()
+                    .write(true)
+                    .open(&last.path)
+                    .map_err(io_at(&last.path))?;
+                f.set_len(good_end).map_err(io_at(&last.path))?;
+                f.sync_all().map_err(io_at(&last.path))?;
+                last.bytes = good_end;
+            }
+            next_seq = last_good.map_or(last.first_seq, |s| s + 1).max(next_seq);
+            if last_good.is_none() {
+                let path = last.path.clone();
+                segments.pop_back();
+                fs::remove_file(&path).map_err(io_at(&path))?;
+            }
+        }
+        // The cursor cannot be past what exists; without one, start at the
+        // oldest reading (replaying, at worst, what was already sent).
+        let committed = match cursor {
+            Some(c) => c.min(next_seq),
+            None => segments.front().map_or(next_seq, |s| s.first_seq),
+        };
+        let total_bytes = segments.iter().map(|s| s.bytes).sum();
+        let spool = Spool {
+            opts,
+            log,
+            inner: Mutex::new(Inner {
+                segments,
+                active: None,
+                next_seq,
+                committed,
+                persisted: cursor,
+                total_bytes,
+                dropped: 0,
+                dropped_unconfirmed: 0,
+                written: committed,
+                loaded: committed,
+                last_unconfirmed_log: None,
+            }),
+            data: Condvar::new(),
+            _lock: lock,
+        };
+        {
+            let mut inner = spool.lock();
+            spool.delete_committed(&mut inner);
+            spool.enforce_cap(&mut inner);
+        }
+        Ok(spool)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The spool directory.
+    #[must_use]
+    pub fn dir(&self) -> &Path {
+        &self.opts.dir
+    }
+
+    /// The first seq not yet known to be delivered (where a sender starts).
+    #[must_use]
+    pub fn committed(&self) -> u64 {
+        self.lock().committed
+    }
+
+    /// Counts for metrics.
+    #[must_use]
+    pub fn stats(&self) -> SpoolStats {
+        let inner = self.lock();
+        SpoolStats {
+            next_seq: inner.next_seq,
+            committed: inner.committed,
+            bytes: inner.total_bytes,
+            segments: inner.segments.len(),
+            dropped: inner.dropped,
+            dropped_unconfirmed: inner.dropped_unconfirmed,
+            first_seq: inner
+                .segments
+                .front()
+                .map_or(inner.next_seq, |s| s.first_seq),
+        }
+    }
+
+    /// Appends a batch of readings taken at `stamp` and fsyncs them.
+    /// Returns the seqs they got.
+    pub fn append(&self, stamp: &Stamp, readings: &[NewReading]) -> io::Result<Range<u64>> {
+        let mut inner = self.lock();
+        let first = inner.next_seq;
+        if readings.is_empty() {
+            return Ok(first..first);
+        }
+        let needs_new = inner.active.is_none()
+            || inner
+                .segments
+                .back()
+                .is_none_or(|s| s.bytes >= self.opts.segment_bytes);
+        if needs_new {
+            self.start_segment(&mut inner)?;
+        }
+        let mut buf = String::with_capacity(readings.len() * 96);
+        for (i, r) in readings.iter().enumerate() {
+            crate::record::encode_line(
+                first + i as u64,
+                stamp.boot,
+                stamp.mono_ms,
+                stamp.wall_ms,
+                stamp.synced,
+                &r.metric,
+                &r.value,
+                &mut buf,
+            );
+        }
+        let written = {
+            let file = inner.active.as_mut().expect("a segment was just started");
+            file.write_all(buf.as_bytes())
+                .and_then(|()| file.sync_data())
+        };
+        if let Err(e) = written {
+            // Whatever part reached the file is past the segment's known
+            // length, which readers never read beyond; start afresh.
+            inner.active = None;
+            if let Some(seg) = inner.segments.back_mut() {
+                seg.sealed = true;
+            }
+            return Err(e);
+        }
+        let len = buf.len() as u64;
+        let n = readings.len() as u64;
+        inner.next_seq += n;
+        inner.total_bytes += len;
+        if let Some(seg) = inner.segments.back_mut() {
+            seg.bytes += len;
+        }
+        self.enforce_cap(&mut inner);
+        drop(inner);
+        self.data.notify_all();
+        Ok(first..first + n)
+    }
+
+    fn start_segment(&self, inner: &mut Inner) -> io::Result<()> {
+        if let Some(seg) = inner.segments.back_mut() {
+            seg.sealed = true;
+        }
+        inner.active = None;
+        let first = inner.next_seq;
+        let path = self.opts.dir.join(segment_name(first));
+        // An empty leftover of the same name (from a failed write) goes.
+        if inner.segments.back().is_some_and(|s| s.first_seq == first) {
+            if let Some(old) = inner.segments.pop_back() {
+                inner.total_bytes -= old.bytes;
+            }
+            let _ = fs::remove_file(&path);
+        }
+        let file = OpenOptions::new()
+            .append(true)
+            .create_new(true)
+            .open(&path)?;
+        fsync_dir(&self.opts.dir)?;
+        inner.segments.push_back(Segment {
+            first_seq: first,
+            path,
+            bytes: 0,
+            sealed: false,
+        });
+        inner.active = Some(file);
+        Ok(())
+    }
+
+    fn remove_front(&self, inner: &mut Inner) -> Option<Segment> {
+        let seg = inner.segments.pop_front()?;
+        inner.total_bytes -= seg.bytes;
+        if inner.segments.is_empty() {
+            inner.active = None;
+        }
+        if let Err(e) = fs::remove_file(&seg.path)
+            && e.kind() != io::ErrorKind::NotFound
+        {
+            self.log.error(format_args!(
+                "spool: cannot delete {}: {e}",
+                seg.path.display()
+            ));
+        }
+        Some(seg)
+    }
+
+    /// Deletes segments whose every record is below the cursor.
+    fn delete_committed(&self, inner: &mut Inner) {
+        loop {
+            let Some(front) = inner.segments.front() else {
+                return;
+            };
+            let end = inner
+                .segments
+                .get(1)
+                .map_or(inner.next_seq, |s| s.first_seq);
+            // The active segment stays while it can still grow.
+            if end > inner.committed || !front.sealed {
+                return;
+            }
+            self.remove_front(inner);
+        }
+    }
+
+    /// Deletes whole oldest segments while over the cap. A deleted reading
+    /// counts as *dropped* when the sender never wrote it and does not hold
+    /// it in memory (those it holds are counted by the sender if it has to
+    /// discard them), and as *unconfirmed* when it was written but was still
+    /// inside the replay window.
+    fn enforce_cap(&self, inner: &mut Inner) {
+        let count = |from: u64, to: u64| to.saturating_sub(from);
+        let mut lost = 0u64;
+        let mut lost_range: Option<(u64, u64)> = None;
+        let mut unconfirmed = 0u64;
+        while inner.total_bytes > self.opts.max_bytes && inner.segments.len() > 1 {
+            let Some(seg) = self.remove_front(inner) else {
+                break;
+            };
+            let end = inner
+                .segments
+                .front()
+                .map_or(inner.next_seq, |s| s.first_seq);
+            let from = seg.first_seq.max(inner.committed);
+            unconfirmed += count(from, end.min(inner.written));
+            let never_sent_from = from.max(inner.written).max(inner.loaded);
+            let n = count(never_sent_from, end);
+            if n > 0 {
+                lost += n;
+                let start = lost_range.map_or(never_sent_from, |r| r.0);
+                lost_range = Some((start, end));
+            }
+            inner.committed = inner.committed.max(end);
+        }
+        inner.dropped += lost;
+        inner.dropped_unconfirmed += unconfirmed;
+        if let Some((a, b)) = lost_range {
+            self.log.warn(format_args!(
+                "spool full (cap {} bytes): dropped the {lost} oldest unsent readings \
+                 (seq {a}..{b}); {} dropped since start",
+                self.opts.max_bytes, inner.dropped
+            ));
+        }
+        if unconfirmed > 0
+            && inner
+                .last_unconfirmed_log
+                .is_none_or(|t| t.elapsed() >= Duration::from_mins(1))
+        {
+            inner.last_unconfirmed_log = Some(std::time::Instant::now());
+            self.log.info(format_args!(
+                "spool full (cap {} bytes): deleted {} already-sent readings still inside the \
+                 replay window ({} since start); a cap this small cannot replay what a dying \
+                 connection swallows",
+                self.opts.max_bytes, unconfirmed, inner.dropped_unconfirmed
+            ));
+        }
+    }
+
+    /// The sender reports how far it has written (`written`) and how far it
+    /// has read into memory (`loaded`), for the cap's accounting.
+    pub fn note_sender(&self, written: u64, loaded: u64) {
+        let mut inner = self.lock();
+        inner.written = inner.written.max(written);
+        inner.loaded = loaded.max(inner.written);
+    }
+
+    /// Readings the sender held in memory but had to discard after their
+    /// segment was deleted: dropped after all.
+    pub fn note_discarded(&self, n: u64) {
+        if n == 0 {
+            return;
+        }
+        let mut inner = self.lock();
+        inner.dropped += n;
+        self.log.warn(format_args!(
+            "spool full (cap {} bytes): {n} readings held for sending were lost with a failed \
+             connection, their spool segment already deleted; {} dropped since start",
+            self.opts.max_bytes, inner.dropped
+        ));
+    }
+
+    /// Marks everything below `seq` as delivered; fully delivered segments
+    /// are deleted. Call [`Spool::persist_cursor`] now and then.
+    pub fn commit(&self, seq: u64) {
+        let mut inner = self.lock();
+        let seq = seq.min(inner.next_seq);
+        if seq > inner.committed {
+            inner.committed = seq;
+            self.delete_committed(&mut inner);
+        }
+    }
+
+    /// Writes the cursor file if it changed.
+    pub fn persist_cursor(&self) -> io::Result<()> {
+        let committed = {
+            let inner = self.lock();
+            if inner.persisted == Some(inner.committed) {
+                return Ok(());
+            }
+            inner.committed
+        };
+        let tmp = self.opts.dir.join(CURSOR_TMP);
+        {
+            let mut f = File::create(&tmp)?;
+            writeln!(f, "{committed}")?;
+            f.sync_data()?;
+        }
+        fs::rename(&tmp, self.opts.dir.join(CURSOR))?;
+        self.lock().persisted = Some(committed);
+        Ok(())
+    }
+
+    fn locate(&self, seq: u64) -> Location {
+        let inner = self.lock();
+        if seq >= inner.next_seq {
+            return Location::End;
+        }
+        let Some(front) = inner.segments.front() else {
+            return Location::End;
+        };
+        if seq < front.first_seq {
+            return Location::Gap(front.first_seq);
+        }
+        let idx = inner
+            .segments
+            .partition_point(|s| s.first_seq <= seq)
+            .saturating_sub(1);
+        let seg = &inner.segments[idx];
+        Location::Segment {
+            first_seq: seg.first_seq,
+            path: seg.path.clone(),
+            limit: seg.bytes,
+            sealed: seg.sealed,
+            next_first: inner.segments.get(idx + 1).map(|s| s.first_seq),
+        }
+    }
+
+    /// Waits up to `timeout` for a reading with seq `seq` or later to be
+    /// appended. Returns whether one is there.
+    pub fn wait_for(&self, seq: u64, timeout: Duration) -> bool {
+        let inner = self.lock();
+        if inner.next_seq > seq {
+            return true;
+        }
+        let (inner, _) = self
+            .data
+            .wait_timeout(inner, timeout)
+            .unwrap_or_else(PoisonError::into_inner);
+        inner.next_seq > seq
+    }
+
+    /// Wakes every [`Spool::wait_for`] (for shutdown).
+    pub fn wake(&self) {
+        self.data.notify_all();
+    }
+}
+
+fn read_cursor(dir: &Path, log: &Log) -> Option<u64> {
+    let path = dir.join(CURSOR);
+    let text = match fs::read_to_string(&path) {
+        Ok(s) => s,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
+        Err(e) => {
+            log.warn(format_args!(
+                "spool: cannot read {}: {e}; replaying every spooled reading",
+                path.display()
+            ));
+            return None;
+        }
+    };
+    let parsed = text.trim().parse().ok();
+    if parsed.is_none() {
+        log.warn(format_args!(
+            "spool: {} is unreadable ({:?}); replaying every spooled reading",
+            path.display(),
+            text.chars().take(40).collect::<String>()
+        ));
+    }
+    parsed
+}
+
+#[derive(Debug)]
+struct OpenSegment {
+    first_seq: u64,
+    reader: BufReader<File>,
+    offset: u64,
+}
+
+/// Reads records forward from a position. Owned by one thread.
+#[derive(Debug)]
+pub struct SpoolReader {
+    next_seq: u64,
+    open: Option<OpenSegment>,
+    line: Vec<u8>,
+    seen_bad: BTreeSet<(u64, u64)>,
+    log: Log,
+}
+
+/// The seq at the start of a spool line, without checking the rest.
+fn leading_seq(line: &[u8]) -> Option<u64> {
+    let end = line.iter().position(|&b| b == b' ')?;
+    std::str::from_utf8(&line[..end]).ok()?.parse().ok()
+}
+
+impl SpoolReader {
+    /// A reader whose next record is `seq` (or the first after it).
+    #[must_use]
+    pub fn new(seq: u64, log: Log) -> SpoolReader {
+        SpoolReader {
+            next_seq: seq,
+            open: None,
+            line: Vec::with_capacity(128),
+            seen_bad: BTreeSet::new(),
+            log,
+        }
+    }
+
+    /// The seq the next record read will have (at least).
+    #[must_use]
+    pub fn position(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Moves to `seq`, backwards (replay) or forwards.
+    pub fn seek(&mut self, seq: u64) {
+        if seq < self.next_seq {
+            self.open = None;
+        }
+        self.next_seq = seq;
+    }
+
+    /// Appends up to `max` records to `out`, as many as are there now.
+    /// Unreadable lines are logged once and skipped; returns how many were
+    /// found for the first time.
+    pub fn read(&mut self, spool: &Spool, max: usize, out: &mut Vec<Record>) -> io::Result<u64> {
+        let start = out.len();
+        let mut bad = 0;
+        let mut missing_retry = None;
+        while out.len() - start < max {
+            let (first_seq, path, limit, sealed, next_first) = match spool.locate(self.next_seq) {
+                Location::End => break,
+                Location::Gap(first) => {
+                    self.next_seq = first;
+                    self.open = None;
+                    continue;
+                }
+                Location::Segment {
+                    first_seq,
+                    path,
+                    limit,
+                    sealed,
+                    next_first,
+                } => (first_seq, path, limit, sealed, next_first),
+            };
+            if self.open.as_ref().map(|o| o.first_seq) != Some(first_seq) {
+                match File::open(&path) {
+                    Ok(f) => {
+                        self.open = Some(OpenSegment {
+                            first_seq,
+                            reader: BufReader::with_capacity(64 * 1024, f),
+                            offset: 0,
+                        });
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                        // Deleted since `locate` (cap): look again; if it is
+                        // still listed, something else removed it.
+                        if missing_retry == Some(first_seq) {
+                            self.log.error(format_args!(
+                                "spool: {} disappeared; skipping its readings",
+                                path.display()
+                            ));
+                            match next_first {
+                                Some(nf) => self.next_seq = self.next_seq.max(nf),
+                                None => break,
+                            }
+                        }
+                        missing_retry = Some(first_seq);
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            let open = self.open.as_mut().expect("opened above");
+            let mut at_end = false;
+            while out.len() - start < max {
+                if open.offset >= limit {
+                    at_end = true;
+                    break;
+                }
+                self.line.clear();
+                let n = (&mut open.reader)
+                    .take(limit - open.offset)
+                    .read_until(b'\n', &mut self.line)? as u64;
+                if n == 0 {
+                    at_end = true;
+                    break;
+                }
+                let at = open.offset;
+                open.offset += n;
+                if leading_seq(&self.line).is_some_and(|s| s < self.next_seq) {
+                    continue;
+                }
+                match Record::decode(&self.line) {
+                    Ok(rec) => {
+                        if rec.seq >= self.next_seq {
+                            self.next_seq = rec.seq + 1;
+                            out.push(rec);
+                        }
+                    }
+                    Err(e) => {
+                        if self.seen_bad.insert((first_seq, at)) {
+                            bad += 1;
+                            self.log.warn(format_args!(
+                                "spool: skipping unreadable line in {} at byte {at}: {e}",
+                                path.display()
+                            ));
+                        }
+                    }
+                }
+            }
+            if !at_end {
+                break;
+            }
+            if !sealed {
+                break;
+            }
+            match next_first {
+                Some(nf) => {
+                    self.next_seq = self.next_seq.max(nf);
+                    self.open = None;
+                }
+                None => break,
+            }
+        }
+        Ok(bad)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn boot() -> BootId {
+        BootId::parse("0123456789abcdef").unwrap()
+    }
+
+    fn stamp(i: u64) -> Stamp {
+        Stamp {
+            boot: boot(),
+            mono_ms: 1000 * i,
+            wall_ms: 1_700_000_000_000 + 1000 * i64::try_from(i).unwrap(),
+            synced: true,
+        }
+    }
+
+    fn reading(i: u64) -> Vec<NewReading> {
+        vec![NewReading {
+            metric: "t.ham".into(),
+            value: format!("{i}"),
+        }]
+    }
+
+    fn opts(dir: &Path, max: u64, seg: u64) -> SpoolOptions {
+        SpoolOptions {
+            dir: dir.to_owned(),
+            max_bytes: max,
+            segment_bytes: seg,
+        }
+    }
+
+    fn read_all(spool: &Spool, from: u64) -> Vec<Record> {
+        let mut r = SpoolReader::new(from, Log::memory());
+        let mut out = Vec::new();
+        r.read(spool, usize::MAX, &mut out).unwrap();
+        out
+    }
+
+    fn values(recs: &[Record]) -> Vec<u64> {
+        recs.iter().map(|r| r.value().parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn append_read_commit_across_segments() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(opts(dir.path(), 1 << 20, 200), Log::memory()).unwrap();
+        for i in 0..20 {
+            assert_eq!(spool.append(&stamp(i), &reading(i)).unwrap(), i..i + 1);
+        }
+        let s = spool.stats();
+        assert_eq!(s.next_seq, 20);
+        assert!(s.segments > 3, "{s:?}");
+        assert_eq!(values(&read_all(&spool, 0)), (0..20).collect::<Vec<_>>());
+        assert_eq!(values(&read_all(&spool, 13)), (13..20).collect::<Vec<_>>());
+
+        spool.commit(15);
+        let s2 = spool.stats();
+        assert!(s2.segments < s.segments);
+        assert!(s2.bytes < s.bytes);
+        // Everything from the cursor on is still there.
+        assert_eq!(values(&read_all(&spool, 15)), (15..20).collect::<Vec<_>>());
+        // Reading from before the cursor gives what is left (no panic).
+        assert!(read_all(&spool, 0).len() >= 5);
+    }
+
+    #[test]
+    fn survives_drop_without_close_and_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let spool = Spool::open(opts(dir.path(), 1 << 20, 300), Log::memory()).unwrap();
+            for i in 0..10 {
+                spool.append(&stamp(i), &reading(i)).unwrap();
+            }
+            spool.commit(4);
+            spool.persist_cursor().unwrap();
+            spool.commit(6); // not persisted: as if killed before the next persist
+            // The spool has no close step: dropping it only closes its file
+            // descriptors, which is all the kernel does after kill -9.
+            drop(spool);
+        }
+        let spool = Spool::open(opts(dir.path(), 1 << 20, 300), Log::memory()).unwrap();
+        // The persisted cursor wins; segments deleted after it (because
+        // 4 and 5 were delivered) are simply gone, and reading starts at the
+        // oldest still there: nothing undelivered is missing.
+        assert_eq!(spool.committed(), 4);
+        let recs = read_all(&spool, spool.committed());
+        let first = values(&recs)[0];
+        assert!(first <= 6, "{first}");
+        assert_eq!(values(&recs), (first..10).collect::<Vec<_>>());
+        // New readings continue the sequence.
+        assert_eq!(spool.append(&stamp(10), &reading(10)).unwrap(), 10..11);
+        assert_eq!(
+            values(&read_all(&spool, 4)),
+            (first..11).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn a_second_process_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let _a = Spool::open(opts(dir.path(), 1 << 20, 300), Log::memory()).unwrap();
+        assert!(matches!(
+            Spool::open(opts(dir.path(), 1 << 20, 300), Log::memory()),
+            Err(SpoolError::Locked(_))
+        ));
+    }
+
+    #[test]
+    fn torn_tail_is_cut_logged_and_never_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let spool = Spool::open(opts(dir.path(), 1 << 20, 1 << 20), Log::memory()).unwrap();
+            for i in 0..5 {
+                spool.append(&stamp(i), &reading(i)).unwrap();
+            }
+        }
+        // A crash in the middle of writing reading 5.
+        let seg = dir.path().join(segment_name(0));
+        let torn = Record::new(5, boot(), 5000, 1, true, "t.ham", "5").encode();
+        let mut f = OpenOptions::new().append(true).open(&seg).unwrap();
+        f.write_all(&torn.as_bytes()[..20]).unwrap();
+        drop(f);
+
+        let log = Log::memory();
+        let spool = Spool::open(opts(dir.path(), 1 << 20, 1 << 20), log.clone()).unwrap();
+        assert!(
+            log.lines().iter().any(|l| l.contains("torn tail")),
+            "{:?}",
+            log.lines()
+        );
+        assert_eq!(values(&read_all(&spool, 0)), vec![0, 1, 2, 3, 4]);
+        assert_eq!(spool.append(&stamp(5), &reading(55)).unwrap(), 5..6);
+        assert_eq!(values(&read_all(&spool, 0)), vec![0, 1, 2, 3, 4, 55]);
+    }
+
+    #[test]
+    fn torn_tail_of_a_big_segment_is_found_from_its_end() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let spool = Spool::open(opts(dir.path(), 1 << 24, 1 << 23), Log::memory()).unwrap();
+            for batch in 0..30 {
+                let readings: Vec<_> = (0..100).flat_map(|i| reading(batch * 100 + i)).collect();
+                spool.append(&stamp(batch), &readings).unwrap();
+            }
+        }
+        let seg = dir.path().join(segment_name(0));
+        assert!(fs::metadata(&seg).unwrap().len() > 128 * 1024);
+        let mut f = OpenOptions::new().append(true).open(&seg).unwrap();
+        f.write_all(b"3000 0123456789abcdef 30000").unwrap();
+        drop(f);
+        let log = Log::memory();
+        let spool = Spool::open(opts(dir.path(), 1 << 24, 1 << 23), log.clone()).unwrap();
+        assert!(log.lines().iter().any(|l| l.contains("torn tail")));
+        assert_eq!(
+            spool.append(&stamp(3000), &reading(3000)).unwrap(),
+            3000..3001
+        );
+        assert_eq!(read_all(&spool, 0).len(), 3001);
+    }
+
+    #[test]
+    fn garbage_in_the_middle_is_skipped_once_with_a_log_line() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let spool = Spool::open(opts(dir.path(), 1 << 20, 1 << 20), Log::memory()).unwrap();
+            for i in 0..3 {
+                spool.append(&stamp(i), &reading(i)).unwrap();
+            }
+        }
+        // Zeroes where a line was, as ext4 can leave after power loss, then
+        // more good lines from a second segment.
+        let seg = dir.path().join(segment_name(0));
+        let mut bytes = fs::read(&seg).unwrap();
+        let first_nl = bytes.iter().position(|&b| b == b'\n').unwrap();
+        for b in &mut bytes[first_nl + 1..first_nl + 30] {
+            *b = 0;
+        }
+        fs::write(&seg, &bytes).unwrap();
+        let log = Log::memory();
+        let spool = Spool::open(opts(dir.path(), 1 << 20, 1 << 20), log.clone()).unwrap();
+        let mut r = SpoolReader::new(0, log.clone());
+        let mut out = Vec::new();
+        assert_eq!(r.read(&spool, 100, &mut out).unwrap(), 1);
+        assert_eq!(values(&out), vec![0, 2]);
+        r.seek(0);
+        out.clear();
+        assert_eq!(
+            r.read(&spool, 100, &mut out).unwrap(),
+            0,
+            "logged only once"
+        );
+        assert_eq!(values(&out), vec![0, 2]);
+        assert_eq!(
+            log.lines()
+                .iter()
+                .filter(|l| l.contains("unreadable line"))
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn cap_drops_oldest_whole_segments_and_counts_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = Log::memory();
+        // Each line is ~60 bytes; 4 lines per segment; cap ~ 3 segments.
+        let line_len = Record::new(10, boot(), 10_000, 1_700_000_010_000, true, "t.ham", "10")
+            .encode()
+            .len() as u64;
+        let spool = Spool::open(
+            opts(dir.path(), line_len * 12, line_len * 4 - 1),
+            log.clone(),
+        )
+        .unwrap();
+        for i in 10..50 {
+            spool.append(&stamp(i), &reading(i)).unwrap();
+            assert!(spool.stats().bytes <= line_len * 12 + 8);
+        }
+        let stats = spool.stats();
+        let kept = read_all(&spool, 0);
+        let kept_vals = values(&kept);
+        // What is kept is the newest, contiguous, ending at the last.
+        assert_eq!(*kept_vals.last().unwrap(), 49);
+        let first_kept = kept_vals[0];
+        assert_eq!(kept_vals, (first_kept..50).collect::<Vec<_>>());
+        // Dropped + kept = written, exactly.
+        assert_eq!(stats.dropped + kept.len() as u64, 40);
+        assert_eq!(stats.committed, kept[0].seq);
+        let logged: u64 = log
+            .lines()
+            .iter()
+            .filter_map(|l| {
+                l.split("dropped the ")
+                    .nth(1)?
+                    .split(' ')
+                    .next()?
+                    .parse::<u64>()
+                    .ok()
+            })
+            .sum();
+        assert_eq!(logged, stats.dropped);
+    }
+
+    #[test]
+    fn cap_counts_only_undelivered_readings() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(opts(dir.path(), 600, 150), Log::memory()).unwrap();
+        for i in 0..6 {
+            spool.append(&stamp(i), &reading(i)).unwrap();
+        }
+        // Readings 0..4 were delivered; commit them only up to 4, then keep
+        // writing far past the cap.
+        spool.commit(4);
+        let before = spool.stats();
+        for i in 6..40 {
+            spool.append(&stamp(i), &reading(i)).unwrap();
+        }
+        let after = spool.stats();
+        let kept = read_all(&spool, after.committed);
+        assert_eq!(before.dropped, 0);
+        assert_eq!(after.dropped + kept.len() as u64, 40 - 4);
+    }
+
+    #[test]
+    fn cap_tells_never_sent_from_sent_and_in_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(opts(dir.path(), 4096, 256), Log::memory()).unwrap();
+        let line = Record::new(10, boot(), 10_000, 1_700_000_010_000, true, "t.ham", "10")
+            .encode()
+            .len() as u64;
+        // Readings 0..10 written to carbon (in the window, not committed),
+        // 10..12 held in memory by the sender.
+        for i in 0..12 {
+            spool.append(&stamp(i), &reading(i)).unwrap();
+        }
+        spool.note_sender(10, 12);
+        let cap_lines = 4096 / line;
+        for i in 12..(12 + cap_lines + 20) {
+            spool.append(&stamp(i), &reading(i)).unwrap();
+        }
+        let s = spool.stats();
+        let gone = s.first_seq;
+        assert!(gone > 12, "{s:?}");
+        assert_eq!(s.dropped_unconfirmed, 10);
+        assert_eq!(
+            s.dropped,
+            gone - 12,
+            "in-memory readings are not dropped yet"
+        );
+        // The sender then loses the two it held: counted now.
+        spool.note_discarded(2);
+        assert_eq!(spool.stats().dropped, gone - 10);
+    }
+
+    #[test]
+    fn reader_waits_for_durable_data_and_sees_new_segments() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = std::sync::Arc::new(
+            Spool::open(opts(dir.path(), 1 << 20, 120), Log::memory()).unwrap(),
+        );
+        let mut r = SpoolReader::new(0, Log::memory());
+        let mut out = Vec::new();
+        r.read(&spool, 10, &mut out).unwrap();
+        assert!(out.is_empty());
+        assert!(!spool.wait_for(0, Duration::from_millis(10)));
+        let writer = {
+            let spool = spool.clone();
+            std::thread::spawn(move || {
+                for i in 0..60 {
+                    spool.append(&stamp(i), &reading(i)).unwrap();
+                }
+            })
+        };
+        while out.len() < 60 {
+            spool.wait_for(r.position(), Duration::from_millis(100));
+            r.read(&spool, 7, &mut out).unwrap();
+        }
+        writer.join().unwrap();
+        assert_eq!(values(&out), (0..60).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn lost_cursor_replays_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let spool = Spool::open(opts(dir.path(), 1 << 20, 1 << 20), Log::memory()).unwrap();
+            for i in 0..4 {
+                spool.append(&stamp(i), &reading(i)).unwrap();
+            }
+            spool.commit(3);
+            spool.persist_cursor().unwrap();
+        }
+        fs::write(dir.path().join(CURSOR), "\0\0garbage").unwrap();
+        let log = Log::memory();
+        let spool = Spool::open(opts(dir.path(), 1 << 20, 1 << 20), log.clone()).unwrap();
+        assert_eq!(spool.committed(), 0);
+        assert!(log.lines().iter().any(|l| l.contains("cursor")));
+        assert_eq!(read_all(&spool, 0).len(), 4);
+    }
+
+    #[test]
+    fn everything_delivered_leaves_an_empty_spool_that_continues_numbering() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let spool = Spool::open(opts(dir.path(), 1 << 20, 100), Log::memory()).unwrap();
+            for i in 0..10 {
+                spool.append(&stamp(i), &reading(i)).unwrap();
+            }
+            spool.commit(10);
+            spool.persist_cursor().unwrap();
+        }
+        let spool = Spool::open(opts(dir.path(), 1 << 20, 100), Log::memory()).unwrap();
+        assert_eq!(spool.stats().segments, 0, "delivered segments are deleted");
+        assert_eq!(spool.append(&stamp(10), &reading(10)).unwrap(), 10..11);
+    }
+}

@@ -1,0 +1,218 @@
+//! nightwatch-docgen: the man pages and shell completions of every binary
+//! the suite installs, generated from each binary's own clap definition so
+//! they can never disagree with `--help`.
+//!
+//! `scripts/install` runs the binary and copies what it writes:
+//!
+//! ```text
+//! <out>/man/man1/check-graphite.1
+//! <out>/completions/bash/check-graphite
+//! <out>/completions/zsh/_check-graphite
+//! <out>/completions/fish/check-graphite.fish
+//! ```
+//!
+//! A binary joins by adding one [`Binary`] to [`binaries`].
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use clap::CommandFactory;
+use clap_complete::Shell;
+
+/// One installed binary and where its documentation goes.
+#[derive(Debug, Clone, Copy)]
+pub struct Binary {
+    /// The command name (the file installed).
+    pub name: &'static str,
+    /// Man page section: 1 for commands (the plugins), 8 for daemons.
+    pub section: &'static str,
+    /// Its clap definition.
+    pub command: fn() -> clap::Command,
+}
+
+/// Every binary the suite installs.
+///
+/// pi-probe-exporter is missing until its crate exposes its clap type from
+/// the library (its `Cli` lives in `main.rs`, which nothing else can reach).
+#[must_use]
+pub fn binaries() -> Vec<Binary> {
+    vec![
+        Binary {
+            name: "check-graphite",
+            section: "1",
+            command: check_graphite::Args::command,
+        },
+        Binary {
+            name: "pi-probe-exporter",
+            section: "8",
+            command: pi_probe_exporter::cli::Cli::command,
+        },
+    ]
+}
+
+/// The shells completions are written for, and the directory and file name
+/// each one's loader looks for (bash-completion loads `<name>`, zsh
+/// `_<name>` from its fpath, fish `<name>.fish`).
+pub const SHELLS: [(Shell, &str); 3] = [
+    (Shell::Bash, "bash"),
+    (Shell::Zsh, "zsh"),
+    (Shell::Fish, "fish"),
+];
+
+/// The completion file's name for `shell`.
+#[must_use]
+pub fn completion_file_name(shell: Shell, name: &str) -> String {
+    match shell {
+        Shell::Zsh => format!("_{name}"),
+        Shell::Fish => format!("{name}.fish"),
+        _ => name.to_owned(),
+    }
+}
+
+/// Writes every page and completion under `out`; returns the files written.
+pub fn generate_all(out: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    for binary in binaries() {
+        written.extend(man_pages(&binary, out)?);
+        written.extend(completions(&binary, out)?);
+    }
+    Ok(written)
+}
+
+/// The man page of `binary` and one per visible subcommand
+/// (`<name>-<subcommand>.<section>`), under `<out>/man/man<section>/`.
+pub fn man_pages(binary: &Binary, out: &Path) -> io::Result<Vec<PathBuf>> {
+    let dir = out.join("man").join(format!("man{}", binary.section));
+    fs::create_dir_all(&dir)?;
+    let mut cmd = (binary.command)()
+        .name(binary.name)
+        .bin_name(binary.name)
+        .disable_help_subcommand(true);
+    cmd.build();
+    let mut written = Vec::new();
+    write_pages(&cmd, binary, &dir, &mut written)?;
+    Ok(written)
+}
+
+fn write_pages(
+    cmd: &clap::Command,
+    binary: &Binary,
+    dir: &Path,
+    written: &mut Vec<PathBuf>,
+) -> io::Result<()> {
+    let man = clap_mangen::Man::new(cmd.clone())
+        .section(binary.section)
+        .source(format!("nightwatch {}", env!("CARGO_PKG_VERSION")))
+        .manual("nightwatch");
+    written.push(man.generate_to(dir)?);
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        write_pages(sub, binary, dir, written)?;
+    }
+    Ok(())
+}
+
+/// Completions of `binary` for every shell in [`SHELLS`], under
+/// `<out>/completions/<shell>/`.
+pub fn completions(binary: &Binary, out: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    for (shell, dir_name) in SHELLS {
+        let dir = out.join("completions").join(dir_name);
+        fs::create_dir_all(&dir)?;
+        let mut cmd = (binary.command)();
+        let mut text = Vec::new();
+        clap_complete::generate(shell, &mut cmd, binary.name, &mut text);
+        let path = dir.join(completion_file_name(shell, binary.name));
+        fs::write(&path, text)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_binary_gets_a_page_and_three_completions() {
+        let dir = tempfile::tempdir().unwrap();
+        let written = generate_all(dir.path()).unwrap();
+        for binary in binaries() {
+            let page = dir.path().join(format!(
+                "man/man{}/{}.{}",
+                binary.section, binary.name, binary.section
+            ));
+            let text = fs::read_to_string(&page).unwrap();
+            assert!(text.starts_with(".ie \\n(.g .ds Aq"), "not roff: {page:?}");
+            assert!(text.contains(&format!(".TH {}", binary.name)), "{text}");
+            assert!(written.contains(&page));
+            let bash =
+                fs::read_to_string(dir.path().join("completions/bash").join(binary.name)).unwrap();
+            assert!(
+                bash.contains(&format!("complete -F _{}", binary.name.replace('-', "__"))),
+                "{bash}"
+            );
+        }
+    }
+
+    fn daemon() -> clap::Command {
+        clap::Command::new("ignored")
+            .about("A daemon")
+            .subcommand(
+                clap::Command::new("simulate")
+                    .about("Pretend")
+                    .subcommand(clap::Command::new("set").about("Set one")),
+            )
+            .subcommand(clap::Command::new("secret").hide(true))
+    }
+
+    #[test]
+    fn subcommands_get_their_own_pages_under_the_binarys_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let binary = Binary {
+            name: "some-daemon",
+            section: "8",
+            command: daemon,
+        };
+        let mut names: Vec<String> = man_pages(&binary, dir.path())
+            .unwrap()
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "some-daemon-simulate-set.8",
+                "some-daemon-simulate.8",
+                "some-daemon.8"
+            ]
+        );
+        let sub = fs::read_to_string(dir.path().join("man/man8/some-daemon-simulate.8")).unwrap();
+        assert!(sub.contains(".TH some-daemon-simulate 8"), "{sub}");
+    }
+
+    #[test]
+    fn the_check_graphite_page_documents_every_flag() {
+        let dir = tempfile::tempdir().unwrap();
+        let binary = binaries()
+            .into_iter()
+            .find(|b| b.name == "check-graphite")
+            .unwrap();
+        man_pages(&binary, dir.path()).unwrap();
+        let page = fs::read_to_string(dir.path().join("man/man1/check-graphite.1")).unwrap();
+        for flag in [
+            "url",
+            "target",
+            "max\\-age",
+            "valid",
+            "password\\-file",
+            "timeout",
+        ] {
+            assert!(
+                page.contains(&format!("\\-\\-{flag}")),
+                "--{flag} missing:\n{page}"
+            );
+        }
+    }
+}

@@ -1,0 +1,1269 @@
+//! nagios-config/ under a real Nagios 4 and a real Graphite, and
+//! scripts/install into temp prefixes.
+//!
+//! - `nagios4 -v` accepts the object files as shipped, alone (they need
+//!   nothing of Debian's samples) and next to Debian's sample objects (no
+//!   name clashes), with resource.cfg.example's lines and only the paths
+//!   rewritten.
+//! - Every check command a host or service uses is expanded the way Nagios
+//!   expands it (`$ARGn$`, `$USERn$`, custom host macros) and run against
+//!   check-graphite and a Graphite fed with the story's series; each run
+//!   keeps the plugin contract and judges the story as the story says.
+//! - A running Nagios pages through pagerduty.cfg's commands, the active
+//!   (`pd-nagios`) and the alternative (`pagerduty_nagios.pl`) form, each
+//!   replaced by a stand-in that accepts only what the real script accepts.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use nightwatch_testkit::process::{poll_until, scratch_dir};
+use nightwatch_testkit::unix_now;
+use nightwatch_testkit::{
+    Graphite, Nagios, NagiosBuilder, PluginRun, State, StateType, plugin, plugin_at,
+};
+
+// The real paths of PagerDuty's two scripts, as pagerduty.cfg names them.
+const PD_NAGIOS: &str = "/usr/share/pdagent-integrations/bin/pd-nagios";
+const PD_PERL: &str = "/usr/local/bin/pagerduty_nagios.pl";
+// What christmas-pi.cfg sets `_GRAPHITE_PREFIX` to.
+const SHIPPED_PREFIX: &str = "christmaspi.temperature";
+// Debian's nagios.cfg (and the harness's): stripped from $SERVICEOUTPUT$
+// and friends before a notification command sees them.
+const ILLEGAL_MACRO_OUTPUT_CHARS: &str = "`~$&|'\"<>";
+
+// ---------------------------------------------------------------- paths
+
+pub(crate) fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is inside the workspace")
+        .to_owned()
+}
+
+fn config_dir() -> PathBuf {
+    repo_root().join("nagios-config")
+}
+
+// The directory of the built workspace binaries (what `$USER1$` and a
+// Sensu asset's `bin/` become in these tests).
+pub(crate) fn plugin_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        if let Some(dir) = std::env::var_os("NIGHTWATCH_PLUGIN_DIR") {
+            return PathBuf::from(dir);
+        }
+        // The harness builds every workspace binary on its first run; an
+        // unreachable Graphite (loopback's discard port) is the cheapest
+        // run that keeps the contract.
+        plugin("check-graphite")
+            .args(["--url", "http://127.0.0.1:9", "--target", "x", "-t", "2s"])
+            .run()
+            .state_is(State::Unknown);
+        let exe = std::env::current_exe().expect("current_exe");
+        // <target>/<profile>/deps/e2e-<hash> → <target>/<profile>
+        exe.parent()
+            .and_then(Path::parent)
+            .expect("the test binary is in <profile>/deps")
+            .to_owned()
+    })
+    .clone()
+}
+
+// ---------------------------------------------------------------- objects
+
+// One `define <kind> { … }` block.
+#[derive(Debug, Clone)]
+struct Object {
+    kind: String,
+    directives: Vec<(String, String)>,
+    // `file:line` of its `define`.
+    at: String,
+}
+
+impl Object {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.directives
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn registered(&self) -> bool {
+        self.get("register") != Some("0")
+    }
+}
+
+// `;` starts a comment anywhere (unless written `\;`), `#` at a line's start.
+fn strip_comment(line: &str) -> &str {
+    if line.trim_start().starts_with('#') {
+        return "";
+    }
+    let bytes = line.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b';' && (i == 0 || bytes[i - 1] != b'\\') {
+            return &line[..i];
+        }
+    }
+    line
+}
+
+// Parses an object file, holding it to one directive per line: `define
+// <kind> {` alone on its line, `}` alone on its line, one `key value` per
+// line in between, no key twice.
+fn parse_objects(path: &Path) -> Vec<Object> {
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let mut objects = Vec::new();
+    let mut current: Option<Object> = None;
+    for (index, raw) in text.lines().enumerate() {
+        let at = format!("{}:{}", path.display(), index + 1);
+        let line = strip_comment(raw).trim();
+        if line.is_empty() {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("define ") {
+            assert!(current.is_none(), "{at}: `define` inside a definition");
+            let kind = rest
+                .strip_suffix('{')
+                .unwrap_or_else(|| panic!("{at}: `define <type> {{` must end its line: {line}"))
+                .trim();
+            assert!(
+                !kind.is_empty() && !kind.contains(char::is_whitespace),
+                "{at}: bad object type in {line:?}"
+            );
+            current = Some(Object {
+                kind: kind.to_owned(),
+                directives: Vec::new(),
+                at,
+            });
+        } else if line == "}" {
+            objects.push(
+                current
+                    .take()
+                    .unwrap_or_else(|| panic!("{at}: `}}` outside a definition")),
+            );
+        } else {
+            let object = current
+                .as_mut()
+                .unwrap_or_else(|| panic!("{at}: text outside a definition: {line}"));
+            assert!(
+                !line.contains('{') && !line.contains('}'),
+                "{at}: one directive per line, no braces beside it: {line}"
+            );
+            let (key, value) = line
+                .split_once(char::is_whitespace)
+                .unwrap_or_else(|| panic!("{at}: `{line}` has no value"));
+            assert!(
+                object.get(key).is_none(),
+                "{at}: {key} given twice in the {} starting at {}",
+                object.kind,
+                object.at
+            );
+            object
+                .directives
+                .push((key.to_owned(), value.trim().to_owned()));
+        }
+    }
+    assert!(
+        current.is_none(),
+        "{}: a definition is not closed",
+        path.display()
+    );
+    objects
+}
+
+// Every object of every `*.cfg` in nagios-config/.
+fn shipped_objects() -> Vec<Object> {
+    cfg_files(&config_dir())
+        .iter()
+        .flat_map(|f| parse_objects(f))
+        .collect()
+}
+
+fn cfg_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+        .map(|entry| entry.expect("dir entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "cfg"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no *.cfg in {}", dir.display());
+    files
+}
+
+// `$USERn$=value` lines of resource.cfg.example, by macro name (`USER1`).
+fn resource_example() -> BTreeMap<String, String> {
+    let path = config_dir().join("resource.cfg.example");
+    let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let mut users = BTreeMap::new();
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (name, value) = line
+            .strip_prefix('$')
+            .and_then(|rest| rest.split_once("$="))
+            .unwrap_or_else(|| panic!("{}: not a `$USERn$=value` line: {line}", path.display()));
+        assert!(
+            name.strip_prefix("USER")
+                .and_then(|n| n.parse::<u16>().ok())
+                .is_some_and(|n| (1..=256).contains(&n)),
+            "{}: {name} is not USER1..USER256",
+            path.display()
+        );
+        users.insert(name.to_owned(), value.to_owned());
+    }
+    users
+}
+
+// resource.cfg for a test: the example's lines, with the plugin directory,
+// the Graphite URL and the password file pointed at the test's.
+fn test_resources(graphite_url: &str, password_file: &Path) -> BTreeMap<String, String> {
+    let mut users = resource_example();
+    for (key, value) in [
+        ("USER1", plugin_dir().display().to_string()),
+        ("USER2", graphite_url.to_owned()),
+        ("USER4", password_file.display().to_string()),
+    ] {
+        assert!(
+            users.contains_key(key),
+            "resource.cfg.example sets no ${key}$"
+        );
+        users.insert(key.to_owned(), value);
+    }
+    users
+}
+
+fn resource_lines(users: &BTreeMap<String, String>) -> Vec<String> {
+    users.iter().map(|(k, v)| format!("${k}$={v}")).collect()
+}
+
+fn password_file(dir: &Path) -> PathBuf {
+    let path = dir.join("graphite.password");
+    fs::write(&path, "not-a-real-password\n").expect("write the password file");
+    path
+}
+
+// ---------------------------------------------------------------- macros
+
+// Replaces `$NAME$` as Nagios does (`$$` is a `$`); an unknown macro is a
+// test failure, not an empty string.
+fn expand(text: &str, macros: &BTreeMap<String, String>, at: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find('$') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        let end = after
+            .find('$')
+            .unwrap_or_else(|| panic!("{at}: unterminated macro in {text}"));
+        let name = &after[..end];
+        if name.is_empty() {
+            out.push('$');
+        } else {
+            out.push_str(
+                macros
+                    .get(name)
+                    .unwrap_or_else(|| panic!("{at}: ${name}$ is not defined here, in {text}")),
+            );
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+// `name!arg1!arg2` → name and args (`\!` is a literal `!`).
+fn split_check_command(check_command: &str) -> (String, Vec<String>) {
+    let mut parts = vec![String::new()];
+    let mut chars = check_command.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'!') => {
+                parts.last_mut().expect("one part").push('!');
+                chars.next();
+            }
+            '!' => parts.push(String::new()),
+            _ => parts.last_mut().expect("one part").push(c),
+        }
+    }
+    let name = parts.remove(0);
+    (name, parts)
+}
+
+// A directive of `object` or of the templates it `use`s.
+fn inherited<'a>(object: &'a Object, objects: &'a [Object], key: &str) -> Option<&'a str> {
+    let mut current = object;
+    for _ in 0..16 {
+        if let Some(value) = current.get(key) {
+            return Some(value);
+        }
+        let template = current.get("use")?;
+        current = objects
+            .iter()
+            .find(|o| o.kind == current.kind && o.get("name") == Some(template))
+            .unwrap_or_else(|| {
+                panic!(
+                    "{}: no {} template named {template}",
+                    current.at, current.kind
+                )
+            });
+    }
+    panic!("{}: `use` chain too deep", object.at)
+}
+
+// A host or service check, as Nagios would run it.
+#[derive(Debug, Clone)]
+struct CheckLine {
+    host: String,
+    // `None` for the host check.
+    service: Option<String>,
+    command_name: String,
+    line: String,
+}
+
+impl CheckLine {
+    fn name(&self) -> String {
+        match &self.service {
+            Some(service) => format!("{}/{service}", self.host),
+            None => format!("host {}", self.host),
+        }
+    }
+}
+
+fn host_macros(
+    host: &Object,
+    objects: &[Object],
+    users: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let name = host.get("host_name").expect("host_name").to_owned();
+    let mut macros = users.clone();
+    macros.insert("HOSTNAME".into(), name.clone());
+    macros.insert(
+        "HOSTALIAS".into(),
+        inherited(host, objects, "alias")
+            .unwrap_or(&name)
+            .to_owned(),
+    );
+    macros.insert(
+        "HOSTADDRESS".into(),
+        inherited(host, objects, "address")
+            .unwrap_or(&name)
+            .to_owned(),
+    );
+    for (key, value) in &host.directives {
+        if let Some(var) = key.strip_prefix('_') {
+            macros.insert(format!("_HOST{}", var.to_uppercase()), value.clone());
+        }
+    }
+    macros
+}
+
+fn command_line(
+    check_command: &str,
+    commands: &BTreeMap<String, String>,
+    macros: &BTreeMap<String, String>,
+    at: &str,
+) -> (String, String) {
+    let (name, args) = split_check_command(check_command);
+    let template = commands
+        .get(&name)
+        .unwrap_or_else(|| panic!("{at}: check_command {name} is not defined"));
+    let mut all = macros.clone();
+    for (i, arg) in args.iter().enumerate() {
+        // Nagios expands macros inside arguments too ($USERn$, $_HOST…$).
+        all.insert(format!("ARG{}", i + 1), expand(arg, macros, at));
+    }
+    (name, expand(template, &all, at))
+}
+
+// Every registered host's and service's check command, expanded.
+fn check_lines(objects: &[Object], users: &BTreeMap<String, String>) -> Vec<CheckLine> {
+    let commands: BTreeMap<String, String> = objects
+        .iter()
+        .filter(|o| o.kind == "command")
+        .map(|o| {
+            (
+                o.get("command_name").expect("command_name").to_owned(),
+                o.get("command_line").expect("command_line").to_owned(),
+            )
+        })
+        .collect();
+    let hosts: Vec<&Object> = objects
+        .iter()
+        .filter(|o| o.kind == "host" && o.registered())
+        .collect();
+    let mut lines = Vec::new();
+    for host in &hosts {
+        let macros = host_macros(host, objects, users);
+        let check = inherited(host, objects, "check_command").unwrap_or_else(|| {
+            panic!("{}: a host without an agent needs a check_command", host.at)
+        });
+        let (command_name, line) = command_line(check, &commands, &macros, &host.at);
+        lines.push(CheckLine {
+            host: macros["HOSTNAME"].clone(),
+            service: None,
+            command_name,
+            line,
+        });
+    }
+    for service in objects
+        .iter()
+        .filter(|o| o.kind == "service" && o.registered())
+    {
+        let host_name = inherited(service, objects, "host_name").expect("host_name");
+        let host = hosts
+            .iter()
+            .find(|h| h.get("host_name") == Some(host_name))
+            .unwrap_or_else(|| panic!("{}: no host {host_name}", service.at));
+        let mut macros = host_macros(host, objects, users);
+        let description = service
+            .get("service_description")
+            .expect("service_description");
+        macros.insert("SERVICEDESC".into(), description.to_owned());
+        let check = inherited(service, objects, "check_command").expect("check_command");
+        let (command_name, line) = command_line(check, &commands, &macros, &service.at);
+        lines.push(CheckLine {
+            host: host_name.to_owned(),
+            service: Some(description.to_owned()),
+            command_name,
+            line,
+        });
+    }
+    lines
+}
+
+// Runs a command line through `/bin/sh -c`, as Nagios does for a line with
+// quotes in it, with the plugin contract checked.
+fn run_line(line: &str) -> PluginRun {
+    plugin_at("/bin/sh").args(["-c", line]).run()
+}
+
+// ---------------------------------------------------------------- the story in Graphite
+
+// What the Pi sent, for one test: its probes' values, the exporter's health
+// and how long ago it went quiet.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Story {
+    pub ham: f64,
+    pub oven: f64,
+    // Readings in the spool (`exporter.spool.readings`).
+    pub spool: f64,
+    // Readings each probe rejected per 10 s health interval.
+    pub rejects_per_10s: f64,
+    // Seconds since the last thing the Pi sent (0: sending now).
+    pub silent_for: i64,
+}
+
+impl Story {
+    // A ham cooking, the oven hot enough to pin its DS18B20 at 257 °F, the
+    // exporter keeping up.
+    pub(crate) const HEALTHY: Story = Story {
+        ham: 120.5,
+        oven: 257.0,
+        spool: 4.0,
+        rejects_per_10s: 0.2,
+        silent_for: 0,
+    };
+    // Everything past its critical threshold, the Pi still talking.
+    pub(crate) const BURNING: Story = Story {
+        ham: 141.2,
+        oven: 250.0,
+        spool: 5000.0,
+        rejects_per_10s: 40.0,
+        silent_for: 0,
+    };
+    // A healthy Pi that stopped sending 150 s ago.
+    pub(crate) const SILENT: Story = Story {
+        silent_for: 150,
+        ..Story::HEALTHY
+    };
+}
+
+// A Graphite prefix no other test uses: `nw<pid>x<tag>.temperature`.
+pub(crate) fn unique_prefix(tag: &str) -> String {
+    format!("nw{}x{tag}.temperature", std::process::id())
+}
+
+// Sends three minutes of the story under `prefix`, as the exporter would
+// (probes every second, health every 10 s), and waits until Graphite
+// serves the newest point of every series.
+pub(crate) fn feed(graphite: &Graphite, prefix: &str, story: &Story) {
+    let end = unix_now() - story.silent_for;
+    let start = end - 179;
+    let names = [
+        format!("{prefix}.ham"),
+        format!("{prefix}.oven"),
+        format!("{prefix}.exporter.send.sent"),
+        format!("{prefix}.exporter.spool.readings"),
+        format!("{prefix}.exporter.probe.ham.readings_rejected"),
+        format!("{prefix}.exporter.probe.oven.readings_rejected"),
+    ];
+    let mut points: Vec<(&str, f64, i64)> = Vec::new();
+    for ts in start..=end {
+        points.push((&names[0], story.ham, ts));
+        points.push((&names[1], story.oven, ts));
+    }
+    let mut health_ts = Vec::new();
+    let mut ts = end;
+    while ts >= start {
+        health_ts.push(ts);
+        ts -= 10;
+    }
+    health_ts.reverse();
+    for (n, &ts) in health_ts.iter().enumerate() {
+        let n = n as f64;
+        points.push((&names[2], 1000.0 + 20.0 * n, ts));
+        points.push((&names[3], story.spool, ts));
+        points.push((
+            &names[4],
+            (10.0 * n * story.rejects_per_10s).round() / 10.0,
+            ts,
+        ));
+        points.push((
+            &names[5],
+            (10.0 * n * story.rejects_per_10s).round() / 10.0,
+            ts,
+        ));
+    }
+    graphite.send(&points);
+    for name in &names {
+        graphite.wait_for(name, Duration::from_secs(15), |pts| {
+            pts.last().is_some_and(|&(t, _)| t >= end)
+        });
+    }
+}
+
+// ---------------------------------------------------------------- nagios -v
+
+#[test]
+fn nagios_accepts_the_shipped_objects_alone() {
+    let dir = scratch_dir("nagios-config-v");
+    let users = test_resources("http://127.0.0.1:9", &password_file(dir.path()));
+    let builder = resource_lines(&users).into_iter().fold(
+        Nagios::builder().object_dir(config_dir()),
+        NagiosBuilder::resource_line,
+    );
+    let verify = builder.verify();
+    assert!(
+        verify.ok,
+        "nagios4 -v rejects nagios-config/:\n{}",
+        verify.output
+    );
+    assert!(
+        verify.output.contains("Total Warnings: 0"),
+        "nagios4 -v warns about nagios-config/:\n{}",
+        verify.output
+    );
+    for (what, count) in [
+        ("services", 4),
+        ("hosts", 1),
+        ("contacts", 1),
+        ("contact groups", 1),
+    ] {
+        assert!(
+            verify.output.contains(&format!("Checked {count} {what}.")),
+            "expected {count} {what}:\n{}",
+            verify.output
+        );
+    }
+}
+
+#[test]
+fn nagios_accepts_the_shipped_objects_next_to_debians_samples() {
+    let debian = [
+        "/etc/nagios4/objects/commands.cfg",
+        "/etc/nagios4/objects/contacts.cfg",
+        "/etc/nagios4/objects/timeperiods.cfg",
+        "/etc/nagios4/objects/templates.cfg",
+        "/etc/nagios4/objects/localhost.cfg",
+    ];
+    let dir = scratch_dir("nagios-config-debian");
+    let users = test_resources("http://127.0.0.1:9", &password_file(dir.path()));
+    let mut builder = Nagios::builder().object_dir(config_dir());
+    for file in debian {
+        assert!(
+            Path::new(file).exists(),
+            "{file} is missing: apt-get install nagios4-core"
+        );
+        builder = builder.object_file(file);
+    }
+    builder = builder.object_dir("/etc/nagios-plugins/config");
+    let builder = resource_lines(&users)
+        .into_iter()
+        .fold(builder, NagiosBuilder::resource_line);
+    let verify = builder.verify();
+    assert!(
+        verify.ok,
+        "nagios-config/ clashes with Debian's sample objects:\n{}",
+        verify.output
+    );
+}
+
+#[test]
+fn the_objects_are_one_directive_per_line_and_self_contained() {
+    let objects = shipped_objects();
+    let names = |kind: &str, key: &str| -> Vec<String> {
+        objects
+            .iter()
+            .filter(|o| o.kind == kind)
+            .filter_map(|o| o.get(key).map(str::to_owned))
+            .collect()
+    };
+    // Everything we name is ours: no clash with a site's own objects.
+    for (kind, key) in [
+        ("timeperiod", "timeperiod_name"),
+        ("host", "name"),
+        ("service", "name"),
+    ] {
+        for name in names(kind, key) {
+            assert!(
+                name.starts_with("nightwatch-"),
+                "{kind} {name} is not prefixed nightwatch-"
+            );
+        }
+    }
+    // No password, token or key in an object file: only $USERn$ macros.
+    for object in &objects {
+        for (key, value) in &object.directives {
+            // A password flag (ps shows it), the example's key placeholder,
+            // the key pasted where $USER5$ belongs.
+            for secret in [
+                "--password ",
+                "--password=",
+                "REPLACE-WITH",
+                "-k $CONTACTPAGER$",
+            ] {
+                assert!(
+                    !value.contains(secret),
+                    "{}: {key} holds a secret ({secret:?}): {value}",
+                    object.at
+                );
+            }
+        }
+        assert!(
+            object.get("pager").is_none(),
+            "{}: the integration key belongs in resource.cfg",
+            object.at
+        );
+    }
+    // Every check command is used, so the next test runs every one.
+    let used: Vec<String> = objects
+        .iter()
+        .filter_map(|o| o.get("check_command"))
+        .map(|c| split_check_command(c).0)
+        .collect();
+    for command in names("command", "command_name") {
+        if command.starts_with("check_") {
+            assert!(
+                used.contains(&command),
+                "check command {command} is defined but never used"
+            );
+        }
+    }
+    // Services page on w,u,c,r and hosts on d,r: never f or s, which
+    // pd-nagios would refuse (FLAPPINGSTART, DOWNTIMESTART).
+    for object in objects
+        .iter()
+        .filter(|o| matches!(o.kind.as_str(), "service" | "host" | "contact"))
+    {
+        for key in [
+            "notification_options",
+            "service_notification_options",
+            "host_notification_options",
+        ] {
+            if let Some(options) = object.get(key) {
+                for option in options.split(',') {
+                    assert!(
+                        ["w", "u", "c", "r", "d"].contains(&option.trim()),
+                        "{}: {key} {options} sends notification types pd-nagios refuses",
+                        object.at
+                    );
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- every command, against Graphite
+
+// Expands every check command for `prefix` and runs it.
+fn run_every_check(graphite: &Graphite, prefix: &str, dir: &Path) -> BTreeMap<String, PluginRun> {
+    let users = test_resources(&graphite.url(), &password_file(dir));
+    let mut objects = shipped_objects();
+    let mut rewritten = false;
+    for object in &mut objects {
+        for (key, value) in &mut object.directives {
+            if key == "_GRAPHITE_PREFIX" {
+                assert_eq!(value, SHIPPED_PREFIX, "{}", object.at);
+                prefix.clone_into(value);
+                rewritten = true;
+            }
+        }
+    }
+    assert!(rewritten, "no host sets _GRAPHITE_PREFIX");
+    let lines = check_lines(&objects, &users);
+    assert_eq!(lines.len(), 5, "a host check and four services: {lines:#?}");
+    let plugin = plugin_dir().join("check-graphite");
+    let mut runs = BTreeMap::new();
+    for check in lines {
+        assert!(
+            check.line.starts_with(&format!("{} ", plugin.display())),
+            "{} ({}) does not run $USER1$/check-graphite: {}",
+            check.name(),
+            check.command_name,
+            check.line
+        );
+        assert!(
+            !check.line.contains(SHIPPED_PREFIX),
+            "{}: prefix not from the host: {}",
+            check.name(),
+            check.line
+        );
+        let run = run_line(&check.line);
+        runs.insert(check.name(), run);
+    }
+    runs
+}
+
+#[test]
+fn every_check_command_judges_a_healthy_pi() {
+    let graphite = Graphite::shared();
+    let prefix = unique_prefix("nagok");
+    feed(graphite, &prefix, &Story::HEALTHY);
+    let dir = scratch_dir("nagios-config-ok");
+    let runs = run_every_check(graphite, &prefix, dir.path());
+    runs["host christmas-pi"]
+        .state_is(State::Ok)
+        .first_line_contains("exporter");
+    runs["christmas-pi/ham"]
+        .state_is(State::Ok)
+        .first_line_contains("120.5°F")
+        .perfdata_has("ham=120.5");
+    // A DS18B20 in a hot oven: the probe is the news, not the oven.
+    runs["christmas-pi/oven"]
+        .state_is(State::Unknown)
+        .first_line_contains("oven probe reads 257.0°F, the edge of its range");
+    runs["christmas-pi/exporter spool"]
+        .state_is(State::Ok)
+        .perfdata_has("spool_readings=4");
+    runs["christmas-pi/exporter rejected readings"]
+        .state_is(State::Ok)
+        .perfdata_has("rejected.ham=")
+        .perfdata_has("rejected.oven=");
+}
+
+#[test]
+fn every_check_command_judges_a_burning_ham() {
+    let graphite = Graphite::shared();
+    let prefix = unique_prefix("nagbad");
+    feed(graphite, &prefix, &Story::BURNING);
+    let dir = scratch_dir("nagios-config-bad");
+    let runs = run_every_check(graphite, &prefix, dir.path());
+    runs["host christmas-pi"].state_is(State::Ok);
+    runs["christmas-pi/ham"]
+        .state_is(State::Critical)
+        .first_line_contains("ham 141.2°F above 140");
+    runs["christmas-pi/oven"]
+        .state_is(State::Critical)
+        .first_line_contains("oven 250.0°F below 315");
+    runs["christmas-pi/exporter spool"].state_is(State::Critical);
+    runs["christmas-pi/exporter rejected readings"].state_is(State::Critical);
+}
+
+#[test]
+fn a_silent_pi_is_its_own_finding() {
+    let graphite = Graphite::shared();
+    let prefix = unique_prefix("nagsilent");
+    feed(graphite, &prefix, &Story::SILENT);
+    let dir = scratch_dir("nagios-config-silent");
+    let runs = run_every_check(graphite, &prefix, dir.path());
+    // The host check says the Pi is gone (DOWN for Nagios)...
+    runs["host christmas-pi"]
+        .state_is(State::Critical)
+        .first_line_contains("exporter is stale");
+    // ...and no old value is judged as new.
+    for probe in ["ham", "oven"] {
+        runs[&format!("christmas-pi/{probe}")]
+            .state_is(State::Unknown)
+            .first_line_contains(&format!("{probe} is stale"));
+    }
+}
+
+// ---------------------------------------------------------------- a running Nagios pages
+
+// The stand-ins for PagerDuty's scripts and what they recorded.
+struct Pager {
+    dir: PathBuf,
+}
+
+impl Pager {
+    // Writes `pd-nagios` (accepts exactly the options and fields of
+    // PagerDuty's pd-nagios: -n service|host, -k, -t PROBLEM|ACKNOWLEDGEMENT|RECOVERY,
+    // -f KEY=VALUE with the required fields) and `pagerduty_nagios.pl`
+    // (enqueue|flush, -f KEY=VALUE, and the NAGIOS_* environment it reads).
+    // Each records one JSON line per event in `events.jsonl`, or a
+    // `rejected` line and exit 2.
+    fn new(dir: &Path) -> Pager {
+        let log = dir.join("events.jsonl");
+        let common = format!(
+            r#"import json, os, sys
+LOG = {log:?}
+def record(event):
+    with open(LOG, "a") as f:
+        f.write(json.dumps(event) + "\n")
+def reject(why):
+    record({{"rejected": why, "argv": sys.argv}})
+    sys.exit(2)
+def fields(values):
+    out = {{}}
+    for f in values or []:
+        parts = f.split("=", 2)
+        # pd-nagios builds a dict from split("=", 2): a value with "=" breaks it
+        if len(parts) != 2:
+            reject("field not KEY=VALUE: " + f)
+        out[parts[0]] = parts[1]
+    return out
+"#,
+            log = log.display().to_string()
+        );
+        let pd_nagios = format!(
+            r#"#!/usr/bin/python3
+{common}
+import argparse
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        reject(message)
+p = Parser()
+p.add_argument("-k", "--service-key", required=True)
+p.add_argument("-t", "--event-type", required=True, choices=["PROBLEM", "ACKNOWLEDGEMENT", "RECOVERY"])
+p.add_argument("-i", "--incident-key")
+p.add_argument("-f", "--field", action="append", dest="fields")
+p.add_argument("-n", "--notification-type", required=True, choices=["service", "host"])
+a = p.parse_args()
+d = fields(a.fields)
+need = {{"service": ["HOSTNAME", "SERVICEDESC", "SERVICESTATE"], "host": ["HOSTNAME", "HOSTSTATE"]}}[a.notification_type]
+missing = [k for k in need if not d.get(k)]
+if missing:
+    reject("missing fields " + ",".join(missing))
+if not a.service_key:
+    reject("empty key")
+record({{"script": "pd-nagios", "n": a.notification_type, "k": a.service_key, "t": a.event_type, "fields": d}})
+"#
+        );
+        let perl = format!(
+            r#"#!/usr/bin/python3
+{common}
+args = sys.argv[1:]
+if not args or args[0] not in ("enqueue", "flush"):
+    reject("usage: enqueue|flush")
+mode, rest, extra = args[0], args[1:], []
+while rest:
+    if rest[0] in ("-f", "--field") and len(rest) > 1:
+        extra.append(rest[1]); rest = rest[2:]
+    else:
+        reject("unknown option " + rest[0])
+d = fields(extra)
+env = {{k[len("NAGIOS_"):]: v for k, v in os.environ.items() if k.startswith("NAGIOS_")}}
+if mode == "enqueue":
+    if d.get("pd_nagios_object") not in ("service", "host"):
+        reject("pd_nagios_object must be service or host")
+    if not env.get("NOTIFICATIONTYPE"):
+        reject("no NAGIOS_* environment: enable_environment_macros=1 is needed")
+    env.update(d)
+    record({{"script": "pagerduty_nagios.pl", "n": d["pd_nagios_object"], "k": env.get("CONTACTPAGER"), "t": env["NOTIFICATIONTYPE"], "fields": env}})
+"#
+        );
+        for (name, text) in [("pd-nagios", pd_nagios), ("pagerduty_nagios.pl", perl)] {
+            let path = dir.join(name);
+            fs::write(&path, text).expect("write a PagerDuty stand-in");
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).expect("chmod");
+        }
+        Pager {
+            dir: dir.to_owned(),
+        }
+    }
+
+    fn events(&self) -> Vec<serde_json::Value> {
+        fs::read_to_string(self.dir.join("events.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("a JSON line"))
+            .collect()
+    }
+
+    // Waits for an event of `kind` (PROBLEM…) about `service` (a service
+    // description, or `None` for the host); panics on any rejected call.
+    fn wait_for(&self, nagios: &Nagios, kind: &str, service: Option<&str>) -> serde_json::Value {
+        let found = poll_until(
+            &format!("a {kind} page for {service:?}"),
+            Duration::from_secs(20),
+            || {
+                let events = self.events();
+                if let Some(bad) = events.iter().find(|e| e.get("rejected").is_some()) {
+                    panic!(
+                        "a PagerDuty script was called wrongly: {bad}\n{}",
+                        nagios.logs()
+                    );
+                }
+                events.into_iter().find(|e| {
+                    e["t"] == kind
+                        && match service {
+                            Some(s) => e["n"] == "service" && e["fields"]["SERVICEDESC"] == s,
+                            None => e["n"] == "host",
+                        }
+                })
+            },
+        );
+        found.unwrap_or_else(|e| {
+            panic!("{e}; pages so far: {:#?}\n{}", self.events(), nagios.logs())
+        })
+    }
+}
+
+// nagios-config/ copied into `dir/objects` with only the paths a test must
+// change rewritten (each rewrite must find what it replaces), plus any
+// `extra` replacements.
+fn stage_config(dir: &Path, prefix: &str, pager: &Pager, extra: &[(&str, &str)]) -> PathBuf {
+    let objects = dir.join("nightwatch");
+    fs::create_dir_all(&objects).expect("mkdir");
+    let pd = pager.dir.join("pd-nagios").display().to_string();
+    let perl = pager.dir.join("pagerduty_nagios.pl").display().to_string();
+    let prefix_line = format!("_GRAPHITE_PREFIX                {SHIPPED_PREFIX}\n");
+    let new_prefix_line = format!("_GRAPHITE_PREFIX                {prefix}\n");
+    let mut replacements: Vec<(&str, &str)> = vec![
+        (PD_NAGIOS, &pd),
+        (PD_PERL, &perl),
+        (&prefix_line, &new_prefix_line),
+    ];
+    replacements.extend_from_slice(extra);
+    let mut found = vec![false; replacements.len()];
+    for file in cfg_files(&config_dir()) {
+        let mut text = fs::read_to_string(&file).expect("read cfg");
+        for (i, (from, to)) in replacements.iter().enumerate() {
+            if text.contains(from) {
+                found[i] = true;
+                text = text.replace(from, to);
+            }
+        }
+        fs::write(objects.join(file.file_name().expect("name")), text).expect("write cfg");
+    }
+    for ((from, _), found) in replacements.iter().zip(found) {
+        assert!(found, "nagios-config/ no longer contains {from:?}");
+    }
+    objects
+}
+
+fn start_nagios(objects: &Path, users: &BTreeMap<String, String>, main: &[(&str, &str)]) -> Nagios {
+    // With interval_length=1 a retry is due after a second, inside the 15 s
+    // for which Nagios reuses a host check result by default; at Debian's
+    // interval_length=60 the horizon is shorter than any retry.
+    let mut builder = Nagios::builder()
+        .object_dir(objects)
+        .main_cfg("cached_host_check_horizon", "0");
+    for line in resource_lines(users) {
+        builder = builder.resource_line(line);
+    }
+    for (key, value) in main {
+        builder = builder.main_cfg(key, value);
+    }
+    builder.start()
+}
+
+// `hoststatus` fields of `host` in status.dat.
+fn host_status(nagios: &Nagios, host: &str) -> Option<BTreeMap<String, String>> {
+    let text = fs::read_to_string(nagios.dir().join("status.dat")).ok()?;
+    let mut block: Option<BTreeMap<String, String>> = None;
+    for line in text.lines().map(str::trim_start) {
+        if line.starts_with("hoststatus {") {
+            block = Some(BTreeMap::new());
+        } else if line == "}" {
+            if let Some(fields) = block.take()
+                && fields.get("host_name").map(String::as_str) == Some(host)
+            {
+                return Some(fields);
+            }
+        } else if let (Some(fields), Some((k, v))) = (block.as_mut(), line.split_once('=')) {
+            fields.insert(k.to_owned(), v.to_owned());
+        }
+    }
+    None
+}
+
+#[test]
+fn a_burning_ham_pages_through_pd_nagios_and_is_acknowledged_and_resolved() {
+    let graphite = Graphite::shared();
+    let prefix = unique_prefix("nagpage");
+    feed(graphite, &prefix, &Story::BURNING);
+    let dir = scratch_dir("nagios-config-page");
+    let pager = Pager::new(dir.path());
+    let objects = stage_config(dir.path(), &prefix, &pager, &[]);
+    let users = test_resources(&graphite.url(), &password_file(dir.path()));
+    let nagios = start_nagios(&objects, &users, &[]);
+
+    let ham = nagios.wait_for_service("christmas-pi", "ham", Duration::from_secs(20), |s| {
+        s.state_type == StateType::Hard && s.current_state == Some(State::Critical)
+    });
+    assert!(
+        ham.plugin_output.contains("ham 141.2°F above 140"),
+        "{ham:#?}"
+    );
+    let page = pager.wait_for(&nagios, "PROBLEM", Some("ham"));
+    assert_eq!(page["script"], "pd-nagios");
+    assert_eq!(page["k"], users["USER5"], "the key comes from $USER5$");
+    assert_eq!(page["fields"]["HOSTNAME"], "christmas-pi");
+    assert_eq!(page["fields"]["SERVICESTATE"], "CRITICAL");
+    // The page carries the first line, minus illegal_macro_output_chars
+    // (Debian's strips `<`, `>` and the shell's specials): check-graphite
+    // says "above", so nothing the page needs is lost.
+    let output = page["fields"]["SERVICEOUTPUT"]
+        .as_str()
+        .expect("SERVICEOUTPUT");
+    let stripped: String = ham
+        .plugin_output
+        .chars()
+        .filter(|c| !ILLEGAL_MACRO_OUTPUT_CHARS.contains(*c))
+        .collect();
+    assert_eq!(output, stripped, "the page shows the first line");
+    assert!(output.contains("ham 141.2°F above 140"), "{output}");
+    let host = host_status(&nagios, "christmas-pi").expect("christmas-pi in status.dat");
+    assert_eq!(
+        host["current_state"], "0",
+        "the Pi is talking: UP\n{host:#?}"
+    );
+
+    nagios.external_command(
+        "ACKNOWLEDGE_SVC_PROBLEM;christmas-pi;ham;1;1;0;nightwatch-test;taking it out",
+    );
+    pager.wait_for(&nagios, "ACKNOWLEDGEMENT", Some("ham"));
+
+    // The ham comes out of the oven: the next check recovers, and the page
+    // resolves.
+    let now = unix_now();
+    let name = format!("{prefix}.ham");
+    graphite.send(&[(&name, 128.0, now - 1), (&name, 128.0, now)]);
+    nagios.wait_for_service("christmas-pi", "ham", Duration::from_secs(20), |s| {
+        s.current_state == Some(State::Ok)
+    });
+    let resolved = pager.wait_for(&nagios, "RECOVERY", Some("ham"));
+    assert_eq!(resolved["fields"]["SERVICESTATE"], "OK");
+    for event in pager.events() {
+        assert_eq!(
+            event["script"], "pd-nagios",
+            "only the active form pages: {event}"
+        );
+    }
+}
+
+#[test]
+fn a_silent_pi_pages_once_about_the_host() {
+    let graphite = Graphite::shared();
+    let prefix = unique_prefix("nagdown");
+    feed(graphite, &prefix, &Story::SILENT);
+    let dir = scratch_dir("nagios-config-down");
+    let pager = Pager::new(dir.path());
+    let objects = stage_config(dir.path(), &prefix, &pager, &[]);
+    let users = test_resources(&graphite.url(), &password_file(dir.path()));
+    let nagios = start_nagios(&objects, &users, &[]);
+
+    let page = pager.wait_for(&nagios, "PROBLEM", None);
+    assert_eq!(page["fields"]["HOSTSTATE"], "DOWN");
+    let output = page["fields"]["HOSTOUTPUT"].as_str().expect("HOSTOUTPUT");
+    assert!(output.contains("exporter is stale"), "{output}");
+    // The probes are stale too, and HARD, but a DOWN host holds their pages.
+    for probe in ["ham", "oven"] {
+        nagios.wait_for_service("christmas-pi", probe, Duration::from_secs(20), |s| {
+            s.state_type == StateType::Hard && s.current_state == Some(State::Unknown)
+        });
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let service_pages: Vec<_> = pager
+        .events()
+        .into_iter()
+        .filter(|e| e["n"] == "service")
+        .collect();
+    assert!(
+        service_pages.is_empty(),
+        "a silent Pi paged per service: {service_pages:#?}"
+    );
+}
+
+#[test]
+fn the_perl_form_pages_when_switched_on_as_documented() {
+    let graphite = Graphite::shared();
+    let prefix = unique_prefix("nagperl");
+    feed(graphite, &prefix, &Story::BURNING);
+    let dir = scratch_dir("nagios-config-perl");
+    let pager = Pager::new(dir.path());
+    // The switch pagerduty.cfg describes: the contact's two commands.
+    let objects = stage_config(
+        dir.path(),
+        &prefix,
+        &pager,
+        &[
+            (
+                "service_notification_commands   notify-service-by-pagerduty\n",
+                "service_notification_commands   notify-service-by-pagerduty-perl\n",
+            ),
+            (
+                "host_notification_commands      notify-host-by-pagerduty\n",
+                "host_notification_commands      notify-host-by-pagerduty-perl\n",
+            ),
+        ],
+    );
+    let users = test_resources(&graphite.url(), &password_file(dir.path()));
+    let nagios = start_nagios(&objects, &users, &[("enable_environment_macros", "1")]);
+    let page = pager.wait_for(&nagios, "PROBLEM", Some("ham"));
+    assert_eq!(page["script"], "pagerduty_nagios.pl");
+    assert_eq!(
+        page["k"], users["USER5"],
+        "the key comes from $USER5$, not the contact"
+    );
+    assert_eq!(page["fields"]["SERVICESTATE"], "CRITICAL");
+    assert_eq!(page["fields"]["HOSTNAME"], "christmas-pi");
+}
+
+// ---------------------------------------------------------------- scripts/install
+
+fn run_install(args: &[&str]) -> String {
+    let output = Command::new(repo_root().join("scripts/install"))
+        .args(args)
+        .arg("--from")
+        .arg(plugin_dir())
+        .output()
+        .expect("run scripts/install");
+    assert!(
+        output.status.success(),
+        "scripts/install {args:?} failed ({}):\n{}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("utf-8")
+}
+
+fn assert_executable(path: &Path) {
+    let mode = fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{} was not installed: {e}", path.display()))
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o755, "{} has mode {mode:o}", path.display());
+}
+
+// What an install must have put under `root` for a prefix `prefix` and
+// plugin dir `plugindir` (both as the files name them).
+fn assert_installed(root: &Path, prefix: &str, plugindir: &str, sysconfdir: &str) {
+    let under = |path: &str| root.join(path.trim_start_matches('/'));
+    let check_graphite = under(&format!("{plugindir}/check-graphite"));
+    assert_executable(&check_graphite);
+    plugin_at(&check_graphite)
+        .args(["--url", "http://127.0.0.1:9", "--target", "x", "-t", "2s"])
+        .run()
+        .state_is(State::Unknown);
+    assert_executable(&under(&format!("{prefix}/bin/pi-probe-exporter")));
+
+    let unit = fs::read_to_string(under(&format!(
+        "{prefix}/lib/systemd/system/pi-probe-exporter.service"
+    )))
+    .expect("the systemd unit");
+    assert!(
+        unit.lines()
+            .any(|l| l.starts_with(&format!("ExecStart={prefix}/bin/pi-probe-exporter"))),
+        "the unit must start the installed binary:\n{unit}"
+    );
+    assert!(
+        unit.contains(&format!("--config {sysconfdir}/pi-probe-exporter.toml")),
+        "the unit must read the config beside the installed example:\n{unit}"
+    );
+    let example = fs::read(under(&format!(
+        "{sysconfdir}/pi-probe-exporter.toml.example"
+    )))
+    .expect("the example config");
+    assert_eq!(
+        example,
+        fs::read(repo_root().join("plugins/pi-probe-exporter/pi-probe-exporter.toml.example"))
+            .expect("source")
+    );
+
+    for (name, section) in [("check-graphite", "1"), ("pi-probe-exporter", "8")] {
+        let page = under(&format!("{prefix}/share/man/man{section}/{name}.{section}"));
+        let text = fs::read_to_string(&page).unwrap_or_else(|e| {
+            panic!(
+                "no man page {} ({e}): nightwatch-docgen writes pages only for the binaries \
+                 in shared/docgen's binaries()",
+                page.display()
+            )
+        });
+        assert!(
+            text.contains(&format!(".TH {name} {section}")),
+            "{} is no man page:\n{text}",
+            page.display()
+        );
+        let bash = under(&format!(
+            "{prefix}/share/bash-completion/completions/{name}"
+        ));
+        let loaded = Command::new("bash")
+            .arg("-c")
+            .arg(format!("source '{}' && complete -p {name}", bash.display()))
+            .output()
+            .expect("run bash");
+        assert!(
+            loaded.status.success() && String::from_utf8_lossy(&loaded.stdout).contains(name),
+            "bash cannot load {}: {}",
+            bash.display(),
+            String::from_utf8_lossy(&loaded.stderr)
+        );
+        let zsh = fs::read_to_string(under(&format!("{prefix}/share/zsh/site-functions/_{name}")))
+            .expect("zsh");
+        assert!(zsh.starts_with(&format!("#compdef {name}")), "{zsh}");
+        let fish = fs::read_to_string(under(&format!(
+            "{prefix}/share/fish/vendor_completions.d/{name}.fish"
+        )))
+        .expect("fish");
+        assert!(fish.contains(&format!("complete -c {name}")), "{fish}");
+    }
+    let manifest = fs::read_to_string(under(&format!(
+        "{prefix}/share/nightwatch/install-manifest"
+    )))
+    .expect("manifest");
+    for line in manifest.lines() {
+        assert!(
+            under(line).exists(),
+            "the manifest lists {line}, which is not installed"
+        );
+    }
+}
+
+#[test]
+fn install_into_a_private_prefix_needs_no_root() {
+    let dir = scratch_dir("install-prefix");
+    let prefix = dir.path().join("nightwatch");
+    let prefix = prefix.to_str().expect("utf-8 path");
+    let listed = run_install(&["--prefix", prefix]);
+    assert!(
+        listed.contains(&format!("{prefix}/lib/nagios/plugins/check-graphite")),
+        "{listed}"
+    );
+    assert_installed(
+        Path::new("/"),
+        prefix,
+        &format!("{prefix}/lib/nagios/plugins"),
+        &format!("{prefix}/etc"),
+    );
+}
+
+#[test]
+fn install_stages_the_default_layout_under_a_destdir() {
+    let dir = scratch_dir("install-destdir");
+    let stage = dir.path().to_str().expect("utf-8 path");
+    let listed = run_install(&["--destdir", stage]);
+    assert!(
+        listed.contains("/usr/lib/nagios/plugins/check-graphite"),
+        "{listed}"
+    );
+    assert_installed(dir.path(), "/usr/local", "/usr/lib/nagios/plugins", "/etc");
+}
