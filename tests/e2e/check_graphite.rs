@@ -387,3 +387,165 @@ fn garbage_and_resets_are_unknown_with_what_was_wrong() {
         .state_is(State::Unknown)
         .first_line_contains("Graphite is unreachable");
 }
+
+#[test]
+fn every_render_bypasses_graphites_cache() {
+    let g = Graphite::start_with_render_cache();
+    steady(&g, "cg.cached.ham", 131.0);
+    let plain = format!(
+        "{}/render?target=cg.cached.ham&format=json&from=-5min",
+        g.url()
+    );
+    let cached = nightwatch_testkit::http::get(&plain).expect("prime the render cache");
+    assert!(cached.body.contains("131.0"), "{}", cached.body);
+    feed(&g, "cg.cached.ham", &[141.2; 3], 0);
+    let stale = nightwatch_testkit::http::get(&plain).expect("a cached render");
+    assert_eq!(
+        stale.body, cached.body,
+        "graphite-web served the cached render"
+    );
+    check(&g, "cg.cached.ham", HAM)
+        .state_is(State::Critical)
+        .first_line_is("GRAPHITE CRITICAL: ham 141.2°F above 140");
+}
+
+/// graphite-web behind nginx with TLS from a test CA, basic auth on `/` and
+/// a bearer token on `/bearer/`, as sites put it on the network.
+struct GuardedGraphite {
+    nginx: nightwatch_testkit::Nginx,
+    ca: nightwatch_testkit::TestCa,
+    dir: tempfile::TempDir,
+}
+
+const TOKEN: &str = "s3cret-token";
+const PASSWORD: &str = "hunter2";
+
+impl GuardedGraphite {
+    fn start(graphite: &Graphite) -> GuardedGraphite {
+        let ca = nightwatch_testkit::TestCa::new();
+        let leaf = ca.leaf("graphite");
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let hash = std::process::Command::new("openssl")
+            .args(["passwd", "-apr1", PASSWORD])
+            .output()
+            .expect("openssl passwd");
+        let htpasswd = dir.path().join("htpasswd");
+        std::fs::write(
+            &htpasswd,
+            format!("nagios:{}", String::from_utf8_lossy(&hash.stdout)),
+        )
+        .expect("write htpasswd");
+        let upstream = graphite.url();
+        let snippet = format!(
+            "location / {{ auth_basic graphite; auth_basic_user_file {}; proxy_pass {upstream}; }}\n\
+             location /bearer/ {{ if ($http_authorization != \"Bearer {TOKEN}\") {{ return 401; }} proxy_pass {upstream}/; }}",
+            htpasswd.display()
+        );
+        let nginx = nightwatch_testkit::Nginx::builder()
+            .tls(&leaf)
+            .server_snippet(&snippet)
+            .start();
+        GuardedGraphite { nginx, ca, dir }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("https://127.0.0.1:{}{path}", self.nginx.port())
+    }
+
+    fn file(&self, name: &str, text: &str) -> String {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).expect("write a secret file");
+        path.display().to_string()
+    }
+}
+
+#[test]
+fn basic_auth_and_tls_through_the_shared_client() {
+    let g = Graphite::shared();
+    steady(g, "cg.guarded.ham", 131.0);
+    let guarded = GuardedGraphite::start(g);
+    let url = guarded.url("/");
+    let ca = guarded.ca.cert().display().to_string();
+    let target = ["--target", "cg.guarded.ham"];
+    let password_file = guarded.file("password", &format!("{PASSWORD}\n"));
+    let base = |extra: &[&str]| {
+        plugin("check-graphite")
+            .args(["-U", url.as_str()])
+            .args(target)
+            .args(extra)
+            .env_remove("GRAPHITE_PASSWORD")
+            .env_remove("GRAPHITE_TOKEN")
+    };
+    base(&[
+        "--ca-file",
+        &ca,
+        "--user",
+        "nagios",
+        "--password-file",
+        &password_file,
+    ])
+    .run()
+    .state_is(State::Ok)
+    .first_line_is("GRAPHITE OK: ham 131.0");
+    base(&["--ca-file", &ca, "--user", "nagios"])
+        .env("GRAPHITE_PASSWORD", PASSWORD)
+        .run()
+        .state_is(State::Ok);
+    base(&["--ca-file", &ca, "--user", "nagios"])
+        .env("GRAPHITE_PASSWORD", "wrong")
+        .run()
+        .state_is(State::Unknown)
+        .first_line_contains("Graphite answered 401");
+    base(&["--user", "nagios", "--password-file", &password_file])
+        .run()
+        .state_is(State::Unknown)
+        .first_line_contains("Graphite is unreachable")
+        .first_line_contains("certificate");
+    base(&[
+        "--insecure",
+        "--user",
+        "nagios",
+        "--password-file",
+        &password_file,
+    ])
+    .run()
+    .state_is(State::Ok);
+    base(&["--ca-file", "/nonexistent/ca.pem"])
+        .run()
+        .state_is(State::Unknown)
+        .first_line_contains("cannot read the CA file /nonexistent/ca.pem");
+}
+
+#[test]
+fn bearer_tokens_from_a_file_or_the_environment() {
+    let g = Graphite::shared();
+    steady(g, "cg.bearer.ham", 131.0);
+    let guarded = GuardedGraphite::start(g);
+    let url = guarded.url("/bearer/");
+    let ca = guarded.ca.cert().display().to_string();
+    let token_file = guarded.file("token", TOKEN);
+    let base = || {
+        plugin("check-graphite")
+            .args([
+                "-U",
+                url.as_str(),
+                "--target",
+                "cg.bearer.ham",
+                "--ca-file",
+                &ca,
+            ])
+            .env_remove("GRAPHITE_TOKEN")
+    };
+    base()
+        .args(["--token-file", &token_file])
+        .run()
+        .state_is(State::Ok);
+    base()
+        .env("GRAPHITE_TOKEN", TOKEN)
+        .run()
+        .state_is(State::Ok);
+    base()
+        .run()
+        .state_is(State::Unknown)
+        .first_line_contains("Graphite answered 401");
+}

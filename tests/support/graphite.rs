@@ -53,7 +53,15 @@ impl Graphite {
     /// migrate (~0.9 s) into a template database the others copy.
     #[must_use]
     pub fn start() -> Graphite {
-        Graphite::start_in(scratch_dir("graphite"))
+        Graphite::start_in(scratch_dir("graphite"), RenderCache::Off)
+    }
+
+    /// A private instance whose graphite-web caches renders for 60 s, as a
+    /// production one with memcached does (here Django's in-process cache):
+    /// only a request with `noCache=1` sees points newer than a cached render.
+    #[must_use]
+    pub fn start_with_render_cache() -> Graphite {
+        Graphite::start_in(scratch_dir("graphite-cached"), RenderCache::On)
     }
 
     /// One instance for the whole test process, started on first use: use
@@ -63,10 +71,10 @@ impl Graphite {
     /// printed on failure: call [`Graphite::logs`].
     pub fn shared() -> &'static Graphite {
         static SHARED: OnceLock<Graphite> = OnceLock::new();
-        SHARED.get_or_init(|| Graphite::start_in(scratch_dir("graphite-shared")))
+        SHARED.get_or_init(|| Graphite::start_in(scratch_dir("graphite-shared"), RenderCache::Off))
     }
 
-    fn start_in(dir: TempDir) -> Graphite {
+    fn start_in(dir: TempDir, cache: RenderCache) -> Graphite {
         require(CARBON_CACHE, "graphite-carbon");
         require(GRAPHITE_WEB_SETTINGS, "graphite-web");
         require(PYTHON, "python3 (Debian's, for graphite)");
@@ -85,7 +93,7 @@ impl Graphite {
         let cache_query_port = free_port();
         let web_port = free_port();
         write_carbon_conf(root, line_port, free_port(), cache_query_port);
-        write_web_settings(&root.join("webapp"), root, cache_query_port);
+        write_web_settings(&root.join("webapp"), root, cache_query_port, cache);
 
         // Carbon imports Twisted while the template database is made.
         let carbon = spawn_carbon(root);
@@ -300,11 +308,22 @@ CACHE_QUERY_PORT = {cache_query_port}
 
 /// `test_settings.py` for graphite-web over `root`'s storage (or, for the
 /// template, over a database only).
-fn write_web_settings(webapp: &Path, root: &Path, cache_query_port: u16) {
+/// Whether graphite-web caches renders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RenderCache {
+    Off,
+    On,
+}
+
+fn write_web_settings(webapp: &Path, root: &Path, cache_query_port: u16, cache: RenderCache) {
     let dir = root.display();
     // CARBONLINK_RETRY_DELAY 1: after carbon restarts, graphite-web would
     // otherwise ignore its cache for 15 s. The dummy cache makes plugins
     // (which send no noCache) see fresh data, as a test expects.
+    let backend = match cache {
+        RenderCache::Off => "django.core.cache.backends.dummy.DummyCache",
+        RenderCache::On => "django.core.cache.backends.locmem.LocMemCache",
+    };
     let settings = format!(
         r#"from graphite.settings import *
 SECRET_KEY = "nightwatch-test"
@@ -315,7 +334,7 @@ INDEX_FILE = "{dir}/storage/index"
 LOG_DIR = "{dir}/log/"
 CARBONLINK_HOSTS = ["127.0.0.1:{cache_query_port}"]
 CARBONLINK_RETRY_DELAY = 1
-CACHES = {{"default": {{"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}}}
+CACHES = {{"default": {{"BACKEND": "{backend}"}}}}
 DATABASES = {{"default": {{"NAME": "{dir}/storage/graphite.db", "ENGINE": "django.db.backends.sqlite3"}}}}
 ALLOWED_HOSTS = ["*"]
 "#
@@ -342,7 +361,7 @@ fn template_db() -> &'static Path {
         fs::create_dir_all(dir.path().join("log")).expect("create template dirs");
         fs::create_dir_all(&webapp).expect("create template dirs");
         // Carbonlink is never contacted by migrate; any port will do.
-        write_web_settings(&webapp, dir.path(), 9);
+        write_web_settings(&webapp, dir.path(), 9, RenderCache::Off);
         let mut migrate = Command::new(PYTHON);
         migrate.args(["-m", "django", "migrate", "--run-syncdb"]);
         django_env(&mut migrate, &webapp);
