@@ -549,3 +549,33 @@ fn bearer_tokens_from_a_file_or_the_environment() {
         .state_is(State::Unknown)
         .first_line_contains("Graphite answered 401");
 }
+
+#[test]
+fn the_system_proxy_is_honoured() {
+    let g = Graphite::shared();
+    steady(g, "cg.proxied.ham", 131.0);
+    // An nginx that forwards whatever it is asked for to graphite-web, and a
+    // Graphite URL nothing listens on: only through the proxy can it answer.
+    let proxy = nightwatch_testkit::Nginx::builder()
+        .server_snippet(&format!("location / {{ proxy_pass {}; }}", g.url()))
+        .start();
+    let unreachable = "http://127.0.0.2:9/";
+    let proxy_url = format!("http://127.0.0.1:{}", proxy.port());
+    let run = |proxy_env: Option<(&str, &str)>| {
+        let mut cmd = plugin("check-graphite")
+            .args(["-U", unreachable, "--target", "cg.proxied.ham", "-t", "3s"])
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy");
+        if let Some((key, value)) = proxy_env {
+            cmd = cmd.env(key, value);
+        }
+        cmd.run()
+    };
+    run(None)
+        .state_is(State::Unknown)
+        .first_line_contains("cannot connect to http://127.0.0.2:9/render");
+    run(Some(("http_proxy", &proxy_url)))
+        .state_is(State::Ok)
+        .first_line_is("GRAPHITE OK: ham 131.0");
+    run(Some(("HTTP_PROXY", &proxy_url))).state_is(State::Ok);
+}
