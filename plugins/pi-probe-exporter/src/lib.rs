@@ -255,14 +255,7 @@ fn reader_options(cfg: &Config) -> ReaderOptions {
 fn sender_options(cfg: &Config) -> SenderOptions {
     let g = &cfg.graphite;
     SenderOptions {
-        address: g.address.clone(),
-        prefix: g.prefix.clone(),
-        connect_timeout: g.connect_timeout,
-        write_timeout: g.write_timeout,
-        unacked_timeout: g.unacked_timeout,
-        replay_window: g.replay_window,
-        backoff_min: g.backoff_min,
-        backoff_max: g.backoff_max,
+        graphite: g.clone(),
         health_interval: cfg.health.interval,
         batch: 4096,
         drain_timeout: g.connect_timeout + g.write_timeout,

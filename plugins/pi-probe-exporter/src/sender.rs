@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 
 use crate::backoff::{Backoff, Jitter};
 use crate::clock::{BootId, Clock, ClockReading};
+use crate::config::GraphiteConfig;
 use crate::log::Log;
 use crate::metrics::Metrics;
 use crate::record::Record;
@@ -34,22 +35,8 @@ use crate::spool::{Spool, SpoolReader};
 /// How the sender talks to carbon.
 #[derive(Debug, Clone)]
 pub struct SenderOptions {
-    /// `host:port`, resolved again on every reconnect.
-    pub address: String,
-    /// Metric prefix, for the exporter's own health lines.
-    pub prefix: String,
-    /// Per address tried.
-    pub connect_timeout: Duration,
-    /// A write blocked this long (full send buffer) fails.
-    pub write_timeout: Duration,
-    /// `TCP_USER_TIMEOUT`: data unacknowledged this long kills the link.
-    pub unacked_timeout: Duration,
-    /// How long written readings stay eligible for replay.
-    pub replay_window: Duration,
-    /// First reconnect delay.
-    pub backoff_min: Duration,
-    /// Longest reconnect delay.
-    pub backoff_max: Duration,
+    /// Where and how to reach carbon (`[graphite]`).
+    pub graphite: GraphiteConfig,
     /// How often health lines are sent.
     pub health_interval: Duration,
     /// Most readings per write batch.
@@ -172,7 +159,11 @@ impl Sender {
         shutdown: Arc<Shutdown>,
     ) -> Sender {
         let start = spool.committed();
-        let backoff = Backoff::new(opts.backoff_min, opts.backoff_max, Jitter::from_entropy());
+        let backoff = Backoff::new(
+            opts.graphite.backoff_min,
+            opts.graphite.backoff_max,
+            Jitter::from_entropy(),
+        );
         let boot = clock.boot_id();
         Sender {
             reader: SpoolReader::new(start, log.clone()),
@@ -293,7 +284,7 @@ impl Sender {
             wait = wait.min(self.opts.health_interval.saturating_sub(t.elapsed()));
         }
         if let Some(&(t, _)) = self.window.front() {
-            wait = wait.min(self.opts.replay_window.saturating_sub(t.elapsed()));
+            wait = wait.min(self.opts.graphite.replay_window.saturating_sub(t.elapsed()));
         }
         wait.max(Duration::from_millis(10))
     }
@@ -335,7 +326,7 @@ impl Sender {
     /// Moves the cursor past batches written longer than the window ago.
     fn commit_window(&mut self) {
         while let Some(&(t, _)) = self.window.front() {
-            if t.elapsed() >= self.opts.replay_window {
+            if t.elapsed() >= self.opts.graphite.replay_window {
                 self.window.pop_front();
             } else {
                 break;
@@ -364,7 +355,7 @@ impl Sender {
                 let backlog = self.spool.stats().next_seq.saturating_sub(self.position());
                 self.log.notice(format_args!(
                     "connected to graphite {} ({peer}); {backlog} readings to send",
-                    self.opts.address
+                    self.opts.graphite.address
                 ));
                 self.conn = Some(Connection {
                     writer: BufWriter::with_capacity(64 * 1024, stream),
@@ -380,7 +371,7 @@ impl Sender {
                 self.next_attempt = Instant::now() + delay;
                 self.log.warn(format_args!(
                     "cannot connect to graphite {}: {e}; retry in {:.1}s (attempt {})",
-                    self.opts.address,
+                    self.opts.graphite.address,
                     delay.as_secs_f64(),
                     self.backoff.attempts()
                 ));
@@ -391,10 +382,10 @@ impl Sender {
     fn connection_failed(&mut self, what: &str, e: &io::Error) {
         Metrics::add(&self.metrics.send_errors, 1);
         self.metrics.connected.store(false, Ordering::Relaxed);
-        let peer = self
-            .conn
-            .take()
-            .map_or_else(|| self.opts.address.clone(), |c| c.peer.to_string());
+        let peer = self.conn.take().map_or_else(
+            || self.opts.graphite.address.clone(),
+            |c| c.peer.to_string(),
+        );
         // Everything in the window may have been lost with the connection.
         let from = self
             .window
@@ -480,7 +471,8 @@ impl Sender {
         let mut health_lines = 0;
         if health_due {
             let snap = self.metrics.snapshot(&self.spool.stats(), now, &self.boot);
-            let text = snap.graphite_lines(&self.opts.prefix, now.wall_ms.div_euclid(1000));
+            let text =
+                snap.graphite_lines(&self.opts.graphite.prefix, now.wall_ms.div_euclid(1000));
             health_lines = text.lines().count() as u64;
             conn.writer.write_all(text.as_bytes())?;
         }
@@ -545,16 +537,17 @@ enum BatchOutcome {
     Held,
 }
 
-/// Resolves `opts.address` and connects to the first address that answers.
+/// Resolves `opts.graphite.address` and connects to the first address that answers.
 fn connect(opts: &SenderOptions) -> io::Result<(TcpStream, SocketAddr)> {
-    let addrs: Vec<SocketAddr> = opts.address.to_socket_addrs()?.collect();
+    let addrs: Vec<SocketAddr> = opts.graphite.address.to_socket_addrs()?.collect();
     let mut last = None;
     for addr in addrs {
-        match TcpStream::connect_timeout(&addr, opts.connect_timeout) {
+        match TcpStream::connect_timeout(&addr, opts.graphite.connect_timeout) {
             Ok(stream) => {
-                stream.set_write_timeout(Some(opts.write_timeout))?;
+                stream.set_write_timeout(Some(opts.graphite.write_timeout))?;
                 stream.set_nodelay(true)?;
-                socket2::SockRef::from(&stream).set_tcp_user_timeout(Some(opts.unacked_timeout))?;
+                socket2::SockRef::from(&stream)
+                    .set_tcp_user_timeout(Some(opts.graphite.unacked_timeout))?;
                 return Ok((stream, addr));
             }
             Err(e) => last = Some(e),
@@ -757,14 +750,16 @@ mod tests {
 
     fn opts(addr: String) -> SenderOptions {
         SenderOptions {
-            address: addr,
-            prefix: "p".into(),
-            connect_timeout: Duration::from_secs(1),
-            write_timeout: Duration::from_secs(1),
-            unacked_timeout: Duration::from_secs(1),
-            replay_window: Duration::from_secs(3),
-            backoff_min: Duration::from_millis(20),
-            backoff_max: Duration::from_millis(100),
+            graphite: GraphiteConfig {
+                address: addr,
+                prefix: "p".into(),
+                connect_timeout: Duration::from_secs(1),
+                write_timeout: Duration::from_secs(1),
+                unacked_timeout: Duration::from_secs(1),
+                replay_window: Duration::from_secs(3),
+                backoff_min: Duration::from_millis(20),
+                backoff_max: Duration::from_millis(100),
+            },
             health_interval: Duration::from_hours(1),
             batch: 64,
             drain_timeout: Duration::from_secs(2),
