@@ -21,33 +21,22 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use nightwatch_testkit::process::{poll_until, scratch_dir};
+use nightwatch_testkit::pagerduty::Pager;
+use nightwatch_testkit::process::scratch_dir;
+use nightwatch_testkit::shipped_config::{
+    ILLEGAL_MACRO_OUTPUT_CHARS, SHIPPED_PREFIX, cfg_files, config_dir, host_status, password_file,
+    resource_lines, site_resources, stage_config, start_nagios,
+};
 use nightwatch_testkit::unix_now;
 use nightwatch_testkit::{
     Graphite, Nagios, NagiosBuilder, PluginRun, State, StateType, plugin, plugin_at,
 };
 
-// The real paths of PagerDuty's two scripts, as pagerduty.cfg names them.
-const PD_NAGIOS: &str = "/usr/share/pdagent-integrations/bin/pd-nagios";
-const PD_PERL: &str = "/usr/local/bin/pagerduty_nagios.pl";
-// What christmas-pi.cfg sets `_GRAPHITE_PREFIX` to.
-const SHIPPED_PREFIX: &str = "christmaspi.temperature";
-// Debian's nagios.cfg (and the harness's): stripped from $SERVICEOUTPUT$
-// and friends before a notification command sees them.
-const ILLEGAL_MACRO_OUTPUT_CHARS: &str = "`~$&|'\"<>";
-
 // ---------------------------------------------------------------- paths
 
-pub(crate) fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ is inside the workspace")
-        .to_owned()
-}
-
-fn config_dir() -> PathBuf {
-    repo_root().join("nagios-config")
-}
+// The workspace root: in tests/support (shipped_config), re-exported for
+// sensu_checks.
+pub(crate) use nightwatch_testkit::shipped_config::repo_root;
 
 // The directory of the built workspace binaries (what `$USER1$` and a
 // Sensu asset's `bin/` become in these tests).
@@ -184,68 +173,10 @@ fn shipped_objects() -> Vec<Object> {
         .collect()
 }
 
-fn cfg_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
-        .map(|entry| entry.expect("dir entry").path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "cfg"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no *.cfg in {}", dir.display());
-    files
-}
-
-// `$USERn$=value` lines of resource.cfg.example, by macro name (`USER1`).
-fn resource_example() -> BTreeMap<String, String> {
-    let path = config_dir().join("resource.cfg.example");
-    let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    let mut users = BTreeMap::new();
-    for line in text.lines().map(str::trim) {
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let (name, value) = line
-            .strip_prefix('$')
-            .and_then(|rest| rest.split_once("$="))
-            .unwrap_or_else(|| panic!("{}: not a `$USERn$=value` line: {line}", path.display()));
-        assert!(
-            name.strip_prefix("USER")
-                .and_then(|n| n.parse::<u16>().ok())
-                .is_some_and(|n| (1..=256).contains(&n)),
-            "{}: {name} is not USER1..USER256",
-            path.display()
-        );
-        users.insert(name.to_owned(), value.to_owned());
-    }
-    users
-}
-
 // resource.cfg for a test: the example's lines, with the plugin directory,
 // the Graphite URL and the password file pointed at the test's.
 fn test_resources(graphite_url: &str, password_file: &Path) -> BTreeMap<String, String> {
-    let mut users = resource_example();
-    for (key, value) in [
-        ("USER1", plugin_dir().display().to_string()),
-        ("USER2", graphite_url.to_owned()),
-        ("USER4", password_file.display().to_string()),
-    ] {
-        assert!(
-            users.contains_key(key),
-            "resource.cfg.example sets no ${key}$"
-        );
-        users.insert(key.to_owned(), value);
-    }
-    users
-}
-
-fn resource_lines(users: &BTreeMap<String, String>) -> Vec<String> {
-    users.iter().map(|(k, v)| format!("${k}$={v}")).collect()
-}
-
-fn password_file(dir: &Path) -> PathBuf {
-    let path = dir.join("graphite.password");
-    fs::write(&path, "not-a-real-password\n").expect("write the password file");
-    path
+    site_resources(&plugin_dir(), graphite_url, password_file)
 }
 
 // ---------------------------------------------------------------- macros
@@ -795,204 +726,6 @@ fn a_silent_pi_is_its_own_finding() {
 }
 
 // ---------------------------------------------------------------- a running Nagios pages
-
-// The stand-ins for PagerDuty's scripts and what they recorded.
-struct Pager {
-    dir: PathBuf,
-}
-
-impl Pager {
-    // Writes `pd-nagios` (accepts exactly the options and fields of
-    // PagerDuty's pd-nagios: -n service|host, -k, -t PROBLEM|ACKNOWLEDGEMENT|RECOVERY,
-    // -f KEY=VALUE with the required fields) and `pagerduty_nagios.pl`
-    // (enqueue|flush, -f KEY=VALUE, and the NAGIOS_* environment it reads).
-    // Each records one JSON line per event in `events.jsonl`, or a
-    // `rejected` line and exit 2.
-    fn new(dir: &Path) -> Pager {
-        let log = dir.join("events.jsonl");
-        let common = format!(
-            r#"import json, os, sys
-LOG = {log:?}
-def record(event):
-    with open(LOG, "a") as f:
-        f.write(json.dumps(event) + "\n")
-def reject(why):
-    record({{"rejected": why, "argv": sys.argv}})
-    sys.exit(2)
-def fields(values):
-    out = {{}}
-    for f in values or []:
-        parts = f.split("=", 2)
-        # pd-nagios builds a dict from split("=", 2): a value with "=" breaks it
-        if len(parts) != 2:
-            reject("field not KEY=VALUE: " + f)
-        out[parts[0]] = parts[1]
-    return out
-"#,
-            log = log.display().to_string()
-        );
-        let pd_nagios = format!(
-            r#"#!/usr/bin/python3
-{common}
-import argparse
-class Parser(argparse.ArgumentParser):
-    def error(self, message):
-        reject(message)
-p = Parser()
-p.add_argument("-k", "--service-key", required=True)
-p.add_argument("-t", "--event-type", required=True, choices=["PROBLEM", "ACKNOWLEDGEMENT", "RECOVERY"])
-p.add_argument("-i", "--incident-key")
-p.add_argument("-f", "--field", action="append", dest="fields")
-p.add_argument("-n", "--notification-type", required=True, choices=["service", "host"])
-a = p.parse_args()
-d = fields(a.fields)
-need = {{"service": ["HOSTNAME", "SERVICEDESC", "SERVICESTATE"], "host": ["HOSTNAME", "HOSTSTATE"]}}[a.notification_type]
-missing = [k for k in need if not d.get(k)]
-if missing:
-    reject("missing fields " + ",".join(missing))
-if not a.service_key:
-    reject("empty key")
-record({{"script": "pd-nagios", "n": a.notification_type, "k": a.service_key, "t": a.event_type, "fields": d}})
-"#
-        );
-        let perl = format!(
-            r#"#!/usr/bin/python3
-{common}
-args = sys.argv[1:]
-if not args or args[0] not in ("enqueue", "flush"):
-    reject("usage: enqueue|flush")
-mode, rest, extra = args[0], args[1:], []
-while rest:
-    if rest[0] in ("-f", "--field") and len(rest) > 1:
-        extra.append(rest[1]); rest = rest[2:]
-    else:
-        reject("unknown option " + rest[0])
-d = fields(extra)
-env = {{k[len("NAGIOS_"):]: v for k, v in os.environ.items() if k.startswith("NAGIOS_")}}
-if mode == "enqueue":
-    if d.get("pd_nagios_object") not in ("service", "host"):
-        reject("pd_nagios_object must be service or host")
-    if not env.get("NOTIFICATIONTYPE"):
-        reject("no NAGIOS_* environment: enable_environment_macros=1 is needed")
-    env.update(d)
-    record({{"script": "pagerduty_nagios.pl", "n": d["pd_nagios_object"], "k": env.get("CONTACTPAGER"), "t": env["NOTIFICATIONTYPE"], "fields": env}})
-"#
-        );
-        for (name, text) in [("pd-nagios", pd_nagios), ("pagerduty_nagios.pl", perl)] {
-            let path = dir.join(name);
-            fs::write(&path, text).expect("write a PagerDuty stand-in");
-            fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).expect("chmod");
-        }
-        Pager {
-            dir: dir.to_owned(),
-        }
-    }
-
-    fn events(&self) -> Vec<serde_json::Value> {
-        fs::read_to_string(self.dir.join("events.jsonl"))
-            .unwrap_or_default()
-            .lines()
-            .map(|line| serde_json::from_str(line).expect("a JSON line"))
-            .collect()
-    }
-
-    // Waits for an event of `kind` (PROBLEM…) about `service` (a service
-    // description, or `None` for the host); panics on any rejected call.
-    fn wait_for(&self, nagios: &Nagios, kind: &str, service: Option<&str>) -> serde_json::Value {
-        let found = poll_until(
-            &format!("a {kind} page for {service:?}"),
-            Duration::from_secs(20),
-            || {
-                let events = self.events();
-                if let Some(bad) = events.iter().find(|e| e.get("rejected").is_some()) {
-                    panic!(
-                        "a PagerDuty script was called wrongly: {bad}\n{}",
-                        nagios.logs()
-                    );
-                }
-                events.into_iter().find(|e| {
-                    e["t"] == kind
-                        && match service {
-                            Some(s) => e["n"] == "service" && e["fields"]["SERVICEDESC"] == s,
-                            None => e["n"] == "host",
-                        }
-                })
-            },
-        );
-        found.unwrap_or_else(|e| {
-            panic!("{e}; pages so far: {:#?}\n{}", self.events(), nagios.logs())
-        })
-    }
-}
-
-// nagios-config/ copied into `dir/objects` with only the paths a test must
-// change rewritten (each rewrite must find what it replaces), plus any
-// `extra` replacements.
-fn stage_config(dir: &Path, prefix: &str, pager: &Pager, extra: &[(&str, &str)]) -> PathBuf {
-    let objects = dir.join("nightwatch");
-    fs::create_dir_all(&objects).expect("mkdir");
-    let pd = pager.dir.join("pd-nagios").display().to_string();
-    let perl = pager.dir.join("pagerduty_nagios.pl").display().to_string();
-    let prefix_line = format!("_GRAPHITE_PREFIX                {SHIPPED_PREFIX}\n");
-    let new_prefix_line = format!("_GRAPHITE_PREFIX                {prefix}\n");
-    let mut replacements: Vec<(&str, &str)> = vec![
-        (PD_NAGIOS, &pd),
-        (PD_PERL, &perl),
-        (&prefix_line, &new_prefix_line),
-    ];
-    replacements.extend_from_slice(extra);
-    let mut found = vec![false; replacements.len()];
-    for file in cfg_files(&config_dir()) {
-        let mut text = fs::read_to_string(&file).expect("read cfg");
-        for (i, (from, to)) in replacements.iter().enumerate() {
-            if text.contains(from) {
-                found[i] = true;
-                text = text.replace(from, to);
-            }
-        }
-        fs::write(objects.join(file.file_name().expect("name")), text).expect("write cfg");
-    }
-    for ((from, _), found) in replacements.iter().zip(found) {
-        assert!(found, "nagios-config/ no longer contains {from:?}");
-    }
-    objects
-}
-
-fn start_nagios(objects: &Path, users: &BTreeMap<String, String>, main: &[(&str, &str)]) -> Nagios {
-    // With interval_length=1 a retry is due after a second, inside the 15 s
-    // for which Nagios reuses a host check result by default; at Debian's
-    // interval_length=60 the horizon is shorter than any retry.
-    let mut builder = Nagios::builder()
-        .object_dir(objects)
-        .main_cfg("cached_host_check_horizon", "0");
-    for line in resource_lines(users) {
-        builder = builder.resource_line(line);
-    }
-    for (key, value) in main {
-        builder = builder.main_cfg(key, value);
-    }
-    builder.start()
-}
-
-// `hoststatus` fields of `host` in status.dat.
-fn host_status(nagios: &Nagios, host: &str) -> Option<BTreeMap<String, String>> {
-    let text = fs::read_to_string(nagios.dir().join("status.dat")).ok()?;
-    let mut block: Option<BTreeMap<String, String>> = None;
-    for line in text.lines().map(str::trim_start) {
-        if line.starts_with("hoststatus {") {
-            block = Some(BTreeMap::new());
-        } else if line == "}" {
-            if let Some(fields) = block.take()
-                && fields.get("host_name").map(String::as_str) == Some(host)
-            {
-                return Some(fields);
-            }
-        } else if let (Some(fields), Some((k, v))) = (block.as_mut(), line.split_once('=')) {
-            fields.insert(k.to_owned(), v.to_owned());
-        }
-    }
-    None
-}
 
 #[test]
 fn a_burning_ham_pages_through_pd_nagios_and_is_acknowledged_and_resolved() {

@@ -25,9 +25,12 @@ pub mod graphite;
 pub mod http;
 pub mod nagios;
 pub mod opensearch;
+pub mod pagerduty;
 pub mod plugin_cmd;
 pub mod ports;
 pub mod process;
+pub mod shipped_config;
+pub mod story;
 pub mod tls;
 
 pub use fake_servers::{FakeGarbageServer, FakeHangServer, FakeResetServer};

@@ -155,9 +155,11 @@ impl Rules<'_> {
     }
 }
 
-/// A newest reading outside the plausible range, or every reading of the
-/// window stuck at one of its edges (a DS18B20 at 257 °F): the probe, not
-/// the oven, is the news.
+/// A sensor fault rather than a measurement: the newest reading outside
+/// the plausible range; every reading of the window stuck at one of its
+/// edges; or the newest at an edge when the verdict would depend on the
+/// true value beyond it (a DS18B20 pinned at 257 °F says nothing about
+/// whether the oven has reached 315 °F, but does say the ham is above 140).
 fn sensor_fault(
     points: &[(i64, f64)],
     valid: Range,
@@ -171,21 +173,48 @@ fn sensor_fault(
             rules.show_raw(newest)
         ));
     }
-    let at = |edge: f64| {
-        edge.is_finite()
-            && points
-                .iter()
-                .all(|&(_, v)| (v - edge).abs() <= 1e-9 * edge.abs().max(1.0))
+    let at = |value: f64, edge: f64| {
+        edge.is_finite() && (value - edge).abs() <= 1e-9 * edge.abs().max(1.0)
     };
-    [valid.start(), valid.end()]
+    let (edge, upper) = [(valid.start(), false), (valid.end(), true)]
         .into_iter()
-        .find(|&edge| at(edge))
-        .map(|_| {
-            format!(
-                "{name} probe reads {}, the edge of its range",
-                rules.show_raw(newest)
-            )
-        })
+        .find(|&(edge, _)| at(newest, edge))?;
+    let whole_window = points.iter().all(|&(_, v)| at(v, edge));
+    let unknowable = rules.aggregation == Aggregation::Last
+        && !verdict_is_certain(&rules.thresholds, edge, upper);
+    (whole_window || unknowable).then(|| {
+        format!(
+            "{name} probe reads {}, the edge of its range",
+            rules.show_raw(newest)
+        )
+    })
+}
+
+/// Would every true value from `edge` outwards (upwards when `upper`) get
+/// the verdict the edge itself gets? The verdict only changes at a range's
+/// ends, so those, their neighbours and infinity are all that need asking.
+fn verdict_is_certain(thresholds: &Thresholds, edge: f64, upper: bool) -> bool {
+    let beyond = |v: f64| if upper { v >= edge } else { v <= edge };
+    let mut samples = vec![if upper {
+        f64::INFINITY
+    } else {
+        f64::NEG_INFINITY
+    }];
+    for range in [thresholds.warning, thresholds.critical]
+        .into_iter()
+        .flatten()
+    {
+        for end in [range.start(), range.end()] {
+            if end.is_finite() {
+                samples.extend([end.next_down(), end, end.next_up()]);
+            }
+        }
+    }
+    let at_edge = thresholds.judge(edge).state;
+    samples
+        .into_iter()
+        .filter(|&v| beyond(v))
+        .all(|v| thresholds.judge(v).state == at_edge)
 }
 
 /// `, +0.9°F/min: WARNING in ~4 min, CRITICAL in ~10 min`, and whether the
@@ -225,7 +254,8 @@ fn with_valid_bounds(perfdata: Perfdata, valid: Range) -> Perfdata {
     perfdata.with_min(valid.start()).with_max(valid.end())
 }
 
-/// A value for people: at most three decimals, at least one.
+/// A value for people: at most two decimals (a DS18B20 reads in 0.1125 °F
+/// steps), at least one.
 #[must_use]
 pub fn readable(value: f64) -> String {
     if !value.is_finite() {
@@ -239,7 +269,7 @@ pub fn readable(value: f64) -> String {
     let decimals = if magnitude != 0.0 && magnitude < 0.01 {
         6
     } else {
-        3
+        2
     };
     let mut text = format!("{value:.decimals$}");
     while text.ends_with('0') && !text.ends_with(".0") {
@@ -265,4 +295,116 @@ fn clock(unix: i64) -> String {
             humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs)).to_string()
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(warning: &str, critical: &str) -> Rules<'static> {
+        Rules {
+            thresholds: Thresholds::new(warning.parse().ok(), critical.parse().ok()),
+            aggregation: Aggregation::Last,
+            max_age: Some(Duration::from_mins(2)),
+            stale_state: State::Unknown,
+            valid: "-67:257".parse().ok(),
+            unit: "°F",
+            forecast: false,
+            forecast_warn: None,
+        }
+    }
+
+    fn end_of(values: &[f64]) -> i64 {
+        1000 + i64::try_from(values.len()).expect("a short window")
+    }
+
+    fn series(values: &[f64]) -> Series {
+        let points = values.iter().zip(1000..).map(|(&v, t)| (t, Some(v)));
+        Series {
+            target: "christmaspi.temperature.x".into(),
+            points: points.chain([(end_of(values), None)]).collect(),
+        }
+    }
+
+    fn verdict(values: &[f64], rules: &Rules<'_>, name: &str) -> (State, String) {
+        let now = end_of(values);
+        let v = judge(&series(values), name, rules, now);
+        (v.finding.state, v.finding.summary)
+    }
+
+    #[test]
+    fn an_oven_that_just_reached_its_probes_limit_is_a_sensor_fault() {
+        // Heating, then pinned at 257 °F: the window is not all at the edge,
+        // but below 315 cannot be told from above 320 at the probe's limit.
+        let oven = rules("320:", "315:");
+        let (state, summary) = verdict(&[240.0, 250.0, 256.0, 257.0], &oven, "oven");
+        assert_eq!(
+            (state, summary.as_str()),
+            (
+                State::Unknown,
+                "oven probe reads 257.0°F, the edge of its range"
+            )
+        );
+        let (state, _) = verdict(&[250.0, 256.0], &oven, "oven");
+        assert_eq!(
+            state,
+            State::Critical,
+            "below the edge the oven is measured, and cold"
+        );
+    }
+
+    #[test]
+    fn a_ham_at_the_probes_limit_is_certainly_above_140() {
+        let ham = rules("135", "140");
+        let (state, summary) = verdict(&[250.0, 257.0], &ham, "ham");
+        assert_eq!(
+            (state, summary.as_str()),
+            (State::Critical, "ham 257.0°F above 140")
+        );
+        let (state, _) = verdict(&[257.0, 257.0], &ham, "ham");
+        assert_eq!(
+            state,
+            State::Unknown,
+            "stuck at the edge the whole window: a fault"
+        );
+    }
+
+    #[test]
+    fn outside_the_valid_range_and_gaps_and_staleness() {
+        let ham = rules("135", "140");
+        let (state, summary) = verdict(&[300.0], &ham, "ham");
+        assert_eq!(state, State::Unknown);
+        assert_eq!(
+            summary,
+            "ham probe reads 300.0°F, outside its valid range -67:257"
+        );
+        let empty = Series {
+            target: "t".into(),
+            points: vec![(1000, None), (1001, None)],
+        };
+        let v = judge(&empty, "ham", &ham, 1002);
+        assert_eq!(
+            v.finding.summary,
+            "no data for ham since 1970-01-01T00:16:40Z"
+        );
+        let v = judge(&series(&[120.0]), "ham", &ham, 1002 + 600);
+        assert_eq!(v.finding.state, State::Unknown);
+        assert!(
+            v.finding
+                .summary
+                .starts_with("ham is stale: no data for 10m 2s"),
+            "{}",
+            v.finding.summary
+        );
+    }
+
+    #[test]
+    fn readable_values() {
+        assert_eq!(readable(135.162), "135.16");
+        assert_eq!(readable(257.0), "257.0");
+        assert_eq!(readable(135.01), "135.01");
+        assert_eq!(readable(-0.0), "0.0");
+        assert_eq!(readable(0.000_12), "0.00012");
+        assert_eq!(readable(f64::INFINITY), "+infinity");
+    }
 }
