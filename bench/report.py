@@ -59,3 +59,10 @@ print(f"| 100 series / 1 series | {many[0] / ours[0]:.2f} | {many[1] / ours[1]:.
       f"{many[2] / ours[2]:.2f} | wall < 2 |")
 print(f"| 100 series: check-graphite / check_http | {many[0] / many_floor[0]:.2f} | "
       f"{many[1] / many_floor[1]:.2f} | {many[2] / many_floor[2]:.2f} | (graphite-web's render time, the floor) |")
+
+# bench/exporter writes its own section; keep it when this report is redone.
+exporter = os.path.join(os.path.dirname(work.rstrip("/")), "RESULTS-exporter.md")
+if os.path.exists(exporter):
+    print("\n<!-- bench/exporter: begin -->")
+    print(open(exporter).read().rstrip())
+    print("<!-- bench/exporter: end -->")

@@ -8,4 +8,5 @@ mod check_graphite;
 mod ham_story;
 mod harness_selftest;
 mod nagios_config;
+mod pi_probe_exporter;
 mod sensu_checks;

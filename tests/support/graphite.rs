@@ -235,7 +235,8 @@ impl Graphite {
         self.wait_for(metric, timeout, |points| points.len() >= count)
     }
 
-    /// Stops carbon-cache (SIGTERM: it flushes its cache to whisper first).
+    /// Stops carbon-cache (SIGTERM; carbon-cache 1.1 does not flush its cache first, so points
+    /// sent in its last second may be lost, as with a real crash).
     /// graphite-web stays up and serves what is on disk; sending points now
     /// fails with "connection refused", the "refuse" fault.
     pub fn stop_carbon(&mut self) {
