@@ -230,7 +230,6 @@ fn the_ham_story_pages_once_per_hard_change_and_a_silent_pi_once() {
 fn a_probe_back_at_its_limit_after_a_dip_pages_no_too_cold() {
     let story = running_pi(50.0, PROBE_LIMIT_C);
     wait_hard(&story, "oven", State::Unknown, |_| true);
-    let before = pages_about(&story, "christmas-pi/oven").len();
     // The oven door opens for a second: one reading below the limit, then
     // the probe is pinned at 257 °F again. Shipped, Nagios checks once a
     // minute and no check sees the dip itself; here it checks every second,
@@ -247,9 +246,12 @@ fn a_probe_back_at_its_limit_after_a_dip_pages_no_too_cold() {
         .external_command(&format!("ENABLE_SVC_CHECK;{HOST};oven"));
     std::thread::sleep(Duration::from_secs(8));
     let status = story.service("oven").expect("oven in status.dat");
+    // The UNKNOWN page for the probe's limit may land at any time here (the
+    // stand-in records it a moment after Nagios goes HARD); only a page
+    // that is not about the limit is wrong.
     let too_cold: Vec<Page> = pages_about(&story, "christmas-pi/oven")
         .into_iter()
-        .skip(before)
+        .filter(|page| !page.output.contains("the edge of its range"))
         .collect();
     assert!(
         too_cold.is_empty(),
