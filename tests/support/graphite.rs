@@ -180,22 +180,28 @@ impl Graphite {
     /// knows no such series.
     #[must_use]
     pub fn points(&self, metric: &str, from: i64, until: i64) -> Vec<Point> {
+        self.try_points(metric, from, until)
+            .unwrap_or_else(|error| panic!("{error}\nlogs in {}", self.dir().display()))
+    }
+
+    /// [`Graphite::points`], with graphite-web's refusals as errors: while
+    /// carbon creates a new whisper file, graphite-web can find it before its
+    /// header is written and answer 500 ("Unable to read header").
+    pub fn try_points(&self, metric: &str, from: i64, until: i64) -> Result<Vec<Point>, String> {
         let url = format!(
             "{}/render?target={}&format=json&noCache=1&from={from}&until={until}",
             self.url(),
             http::encode_query_value(metric)
         );
-        let response = http::get(&url).unwrap_or_else(|error| panic!("graphite-web: {error}"));
-        assert_eq!(
-            response.status,
-            200,
-            "graphite-web answered {} to {url}: {}\nlogs in {}",
-            response.status,
-            response.body,
-            self.dir().display()
-        );
-        parse_render_json(&response.body).unwrap_or_else(|error| {
-            panic!(
+        let response = http::get(&url).map_err(|error| format!("graphite-web: {error}"))?;
+        if response.status != 200 {
+            return Err(format!(
+                "graphite-web answered {} to {url}: {}",
+                response.status, response.body
+            ));
+        }
+        parse_render_json(&response.body).map_err(|error| {
+            format!(
                 "graphite-web render JSON for {url}: {error}: {}",
                 response.body
             )
@@ -212,18 +218,27 @@ impl Graphite {
         mut done: impl FnMut(&[(i64, f64)]) -> bool,
     ) -> Vec<(i64, f64)> {
         let mut last = Vec::new();
+        let mut refused = None;
         let found = poll_until(&format!("graphite points of {metric}"), timeout, || {
             let now = unix_now();
-            last = self
-                .points(metric, now - WAIT_WINDOW_SECS, now)
-                .into_iter()
-                .filter_map(|(ts, value)| value.map(|value| (ts, value)))
-                .collect();
-            done(&last).then(|| last.clone())
+            // A refusal while carbon creates the file is "not yet", not a failure.
+            match self.try_points(metric, now - WAIT_WINDOW_SECS, now) {
+                Ok(points) => {
+                    last = points
+                        .into_iter()
+                        .filter_map(|(ts, value)| value.map(|value| (ts, value)))
+                        .collect();
+                    done(&last).then(|| last.clone())
+                }
+                Err(error) => {
+                    refused = Some(error);
+                    None
+                }
+            }
         });
         found.unwrap_or_else(|error| {
             panic!(
-                "{error}; graphite has {last:?}; logs in {}",
+                "{error}; graphite has {last:?}; last refusal: {refused:?}; logs in {}",
                 self.dir().display()
             )
         })

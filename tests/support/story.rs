@@ -500,12 +500,15 @@ impl Story {
         self.graphite.start_carbon();
     }
 
-    /// The non-null points of `<prefix>.<path>` since the story began.
+    /// The non-null points of `<prefix>.<path>` since the story began; none
+    /// while graphite-web refuses a series carbon is still creating (its
+    /// callers poll).
     #[must_use]
     pub fn points(&self, path: &str) -> Vec<(i64, f64)> {
         let metric = format!("{SHIPPED_PREFIX}.{path}");
         self.graphite
-            .points(&metric, self.started_at - 1, unix_now() + 1)
+            .try_points(&metric, self.started_at - 1, unix_now() + 1)
+            .unwrap_or_default()
             .into_iter()
             .filter_map(|(ts, v)| v.map(|v| (ts, v)))
             .collect()
