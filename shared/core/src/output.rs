@@ -280,8 +280,8 @@ mod tests {
     fn ham_report() -> Report {
         let mut report = Report::new("GRAPHITE");
         let t = Thresholds::new("135".parse().ok(), "140".parse().ok());
-        report.add_finding(Finding::new(Warning, "oven 319 < 320"));
-        report.add_finding(Finding::new(Critical, "ham 141.2 > 140"));
+        report.add_finding(Finding::new(Warning, "oven 319 below 320"));
+        report.add_finding(Finding::new(Critical, "ham 141.2 above 140"));
         report.add_perfdata(Perfdata::new("ham", Some(141.2)).with_thresholds(&t));
         report.add_perfdata(Perfdata::new("oven", Some(319.0)));
         report
@@ -293,9 +293,9 @@ mod tests {
         assert_eq!(report.state(), Critical);
         assert_eq!(
             report.render(),
-            "GRAPHITE CRITICAL: ham 141.2 > 140\n\
-             CRITICAL: ham 141.2 > 140\n\
-             WARNING: oven 319 < 320\n\
+            "GRAPHITE CRITICAL: ham 141.2 above 140\n\
+             CRITICAL: ham 141.2 above 140\n\
+             WARNING: oven 319 below 320\n\
              | ham=141.2;135;140 oven=319"
         );
     }
