@@ -437,6 +437,19 @@ mod tests {
         reader: Reader,
     }
 
+    /// The health counters as the sender would export them now.
+    fn snapshot(rig: &Rig) -> crate::metrics::Snapshot {
+        rig.metrics.snapshot(
+            &rig.spool.stats(),
+            &ClockReading {
+                wall_ms: 0,
+                mono_ms: 0,
+                synced: true,
+            },
+            &BootId::parse("0123456789abcdef").unwrap(),
+        )
+    }
+
     fn rig() -> Rig {
         let w1 = tempfile::tempdir().unwrap();
         let spool_dir = tempfile::tempdir().unwrap();
@@ -525,15 +538,7 @@ mod tests {
         );
         let lines = rig.log.lines();
         assert!(lines.iter().any(|l| l.contains("saturated")), "{lines:?}");
-        let snap = rig.metrics.snapshot(
-            &rig.spool.stats(),
-            &ClockReading {
-                wall_ms: 0,
-                mono_ms: 0,
-                synced: true,
-            },
-            &BootId::parse("0123456789abcdef").unwrap(),
-        );
+        let snap = snapshot(&rig);
         assert_eq!(snap.probes["28-0316a2b4c6aa"].saturated, 1);
     }
 
@@ -556,15 +561,7 @@ mod tests {
         crate::simulate::remove_probe(rig.w1.path(), id).unwrap();
         rig.reader.tick();
         assert!(spooled(&rig.spool).is_empty());
-        let snap = rig.metrics.snapshot(
-            &rig.spool.stats(),
-            &ClockReading {
-                wall_ms: 0,
-                mono_ms: 0,
-                synced: true,
-            },
-            &BootId::parse("0123456789abcdef").unwrap(),
-        );
+        let snap = snapshot(&rig);
         let p = &snap.probes[id];
         assert_eq!(p.ok, 0);
         for (reason, n) in [
@@ -598,15 +595,7 @@ mod tests {
             .filter(|l| l.contains("(crc)"))
             .count();
         assert_eq!(crc_lines, 5, "1, 2, 4, 8, 16"); // but all 20 counted:
-        let snap = rig.metrics.snapshot(
-            &rig.spool.stats(),
-            &ClockReading {
-                wall_ms: 0,
-                mono_ms: 0,
-                synced: true,
-            },
-            &BootId::parse("0123456789abcdef").unwrap(),
-        );
+        let snap = snapshot(&rig);
         assert_eq!(snap.probes[id].rejected[&RejectReason::Crc], 20);
     }
 
