@@ -14,6 +14,10 @@ rss = {}
 for line in open(os.path.join(work, "rss.txt")):
     name, _, kib = line.strip().rpartition(" ")
     rss[name] = int(kib)
+server = {}
+for line in open(os.path.join(work, "server.txt")):
+    name, _, milliseconds = line.strip().rpartition(" ")
+    server[name] = float(milliseconds)
 
 
 def cpu_model():
@@ -59,6 +63,18 @@ print(f"| 100 series / 1 series | {many[0] / ours[0]:.2f} | {many[1] / ours[1]:.
       f"{many[2] / ours[2]:.2f} | wall < 2 |")
 print(f"| 100 series: check-graphite / check_http | {many[0] / many_floor[0]:.2f} | "
       f"{many[1] / many_floor[1]:.2f} | {many[2] / many_floor[2]:.2f} | (graphite-web's render time, the floor) |")
+
+one, hundred = server["1 series"], server["100 series"]
+print("\n### graphite-web's own render time\n")
+print("The render view called in process through Django's test client (no HTTP, no client "
+      "process; `bench/graphite_web_render.py`), median of the same number of runs:\n")
+print("| render | graphite-web ms | check-graphite wall ms | check-graphite minus graphite-web ms |")
+print("|---|---:|---:|---:|")
+print(f"| 1 series × 300 points | {one:.1f} | {ms(ours[0])} | {ours[0] * 1000 - one:.1f} |")
+print(f"| 100 series × 300 points | {hundred:.1f} | {ms(many[0])} | {many[0] * 1000 - hundred:.1f} |")
+print(f"\ngraphite-web alone takes {hundred / one:.1f}× as long for 100 series as for one, "
+      "so no client's 100-series check can stay under 2× its single-series time on this "
+      "server; what check-graphite adds on top of graphite-web's render is in the last column.")
 
 # bench/exporter writes its own section; keep it when this report is redone.
 exporter = os.path.join(os.path.dirname(work.rstrip("/")), "RESULTS-exporter.md")

@@ -513,7 +513,9 @@ fn basic_auth_and_tls_through_the_shared_client() {
     base(&["--ca-file", "/nonexistent/ca.pem"])
         .run()
         .state_is(State::Unknown)
-        .first_line_contains("cannot read the CA file /nonexistent/ca.pem");
+        .first_line_is(
+            "GRAPHITE UNKNOWN: cannot read the CA file /nonexistent/ca.pem: No such file or directory (os error 2)",
+        );
 }
 
 #[test]
@@ -578,4 +580,35 @@ fn the_system_proxy_is_honoured() {
         .state_is(State::Ok)
         .first_line_is("GRAPHITE OK: ham 131.0");
     run(Some(("HTTP_PROXY", &proxy_url))).state_is(State::Ok);
+}
+
+#[test]
+fn a_reply_over_64_mib_is_refused_whether_declared_or_streamed() {
+    // A real nginx serves a render one byte over the client's 64 MiB cap:
+    // once with Content-Length (refused before reading), once chunked through
+    // sub_filter, which drops the length (refused when the count passes it).
+    let dir = tempfile::tempdir().expect("temp dir");
+    let huge = dir.path().join("render");
+    std::fs::File::create(&huge)
+        .and_then(|f| f.set_len((64 << 20) + 1))
+        .expect("a sparse 64 MiB file");
+    let huge = huge.display();
+    let nginx = nightwatch_testkit::Nginx::builder()
+        .server_snippet(&format!(
+            "location = /declared/render {{ alias {huge}; default_type application/json; }}\n\
+             location = /streamed/render {{ alias {huge}; default_type application/json; \
+             sub_filter_types *; sub_filter 'never-there' ''; }}"
+        ))
+        .start();
+    for how in ["declared", "streamed"] {
+        let url = format!("http://127.0.0.1:{}/{how}", nginx.port());
+        plugin("check-graphite")
+            .args(["-U", &url, "--target", "cg.huge", "-t", "10s"])
+            .run()
+            .state_is(State::Unknown)
+            .first_line_is(&format!(
+                "GRAPHITE UNKNOWN: the reply from {url}/render is larger than 64 MiB, \
+                 more than any check needs"
+            ));
+    }
 }

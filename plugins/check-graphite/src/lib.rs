@@ -34,11 +34,14 @@ pub enum CheckGraphiteError {
 impl CheckError for CheckGraphiteError {
     fn blame(&self) -> Blame {
         match self {
-            CheckGraphiteError::Graphite(GraphiteError::Unreachable(
+            CheckGraphiteError::Graphite(GraphiteError::Http(
                 HttpError::CaFile { .. } | HttpError::CaFileEmpty { .. } | HttpError::Setup(_),
             ))
             | CheckGraphiteError::Secret(_)
             | CheckGraphiteError::Usage(_) => Blame::Usage,
+            CheckGraphiteError::Graphite(GraphiteError::Http(HttpError::Runtime(_))) => {
+                Blame::Internal
+            }
             CheckGraphiteError::Graphite(_) => Blame::Source,
         }
     }

@@ -15,6 +15,12 @@ pub const MAX_GET_URL: usize = 2000;
 pub enum GraphiteError {
     #[error("Graphite is unreachable")]
     Unreachable(#[source] HttpError),
+    /// The client could not be set up (a CA file), or the reply was cut off
+    /// at its size cap: Graphite may be reachable, so not [`Unreachable`].
+    ///
+    /// [`Unreachable`]: GraphiteError::Unreachable
+    #[error(transparent)]
+    Http(HttpError),
     #[error("Graphite answered {status} for {url}: {message}")]
     Status {
         url: String,
@@ -27,6 +33,17 @@ pub enum GraphiteError {
         #[source]
         source: RenderParseError,
     },
+}
+
+impl GraphiteError {
+    fn from_http(error: HttpError) -> GraphiteError {
+        match error {
+            HttpError::Connect { .. } | HttpError::Request { .. } | HttpError::Timeout { .. } => {
+                GraphiteError::Unreachable(error)
+            }
+            _ => GraphiteError::Http(error),
+        }
+    }
 }
 
 /// A render reply and the server's clock when it answered.
@@ -65,7 +82,7 @@ impl Graphite {
         let render_url = root
             .join("render")
             .expect("'render' is a valid relative URL");
-        let http = HttpClient::new(config, base).map_err(GraphiteError::Unreachable)?;
+        let http = HttpClient::new(config, base).map_err(GraphiteError::from_http)?;
         Ok(Graphite { http, render_url })
     }
 
@@ -96,7 +113,7 @@ impl Graphite {
         } else {
             self.http.post_form(&self.render_url, &pairs)
         }
-        .map_err(GraphiteError::Unreachable)?;
+        .map_err(GraphiteError::from_http)?;
 
         let shown = redact(&self.render_url);
         if response.status != 200 {
