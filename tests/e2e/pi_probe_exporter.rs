@@ -18,7 +18,7 @@
 //! scheduled exactly one interval apart on the boot-time clock, phased to
 //! the middle of a wall-clock second, so at `--interval 1s` every reading of
 //! a probe has its own second and a probe read on every tick has one reading
-//! in every second. (A round that overruns its second makes the reader skip
+//! in every second. (A round late by a whole interval makes the reader skip
 //! a tick, which it logs and counts as `reader.overruns`; the tests count
 //! such skips too, they do not assume there are none.) Comparing Graphite
 //! with the ledger, second by second and value by value, over the span the
@@ -1152,7 +1152,7 @@ fn bad_readings_never_reach_graphite_and_are_counted_by_reason() {
         .map(|&(_, n)| n as f64)
         .collect();
     let body = scrape(port);
-    // A round that overruns its second (a loaded machine) skips a tick:
+    // A round late by a whole second (a loaded machine) skips a tick:
     // one more missing second, counted as an overrun instead.
     let overruns = must(&body, "reader_overruns_total", &[]);
     assert_eq!(

@@ -84,6 +84,15 @@ pub fn phase_shift_ms(wall_ms: i64, interval: Duration) -> i64 {
     if shift > 500 { shift - 1000 } else { shift }
 }
 
+/// How many whole slots have gone by when the next one is `late` past its
+/// start. A slot still inside its own interval is read late rather than
+/// skipped: its stamp is its scheduled time, as every reading's is, so one
+/// slow round (an fsync on a busy SD card) costs no reading; only slots whose
+/// whole interval has passed are skipped.
+fn slots_passed(late: Duration, interval_ms: u64) -> u64 {
+    u64::try_from(late.as_millis()).unwrap_or(u64::MAX) / interval_ms.max(1)
+}
+
 /// Re-phasing smaller than this is not worth moving a tick for.
 const PHASE_SLACK_MS: i64 = 100;
 
@@ -153,10 +162,9 @@ impl Reader {
                 self.report_missing_probes();
             }
             k += 1;
-            let now = Instant::now();
-            if now > at(k) {
-                let behind = u64::try_from((now - at(k)).as_millis()).unwrap_or(u64::MAX);
-                let skipped = behind / interval_ms.max(1) + 1;
+            let late = Instant::now().saturating_duration_since(at(k));
+            let skipped = slots_passed(late, interval_ms);
+            if skipped > 0 {
                 k += skipped;
                 Metrics::add(&self.metrics.overruns, skipped);
                 self.log.warn(format_args!(
@@ -617,6 +625,16 @@ mod tests {
         std::fs::create_dir(&w1).unwrap();
         crate::simulate::set_probe_millis(&w1, "28-0316a2b4c5ff", 20_000, true).unwrap();
         assert_eq!(rig.reader.tick().accepted, 1);
+    }
+
+    #[test]
+    fn a_round_that_overruns_reads_the_next_slot_late_and_skips_only_whole_intervals() {
+        let ms = Duration::from_millis;
+        assert_eq!(slots_passed(Duration::ZERO, 1000), 0);
+        assert_eq!(slots_passed(ms(999), 1000), 0);
+        assert_eq!(slots_passed(ms(1000), 1000), 1);
+        assert_eq!(slots_passed(ms(2500), 1000), 2);
+        assert_eq!(slots_passed(ms(2500), 0), 2500);
     }
 
     #[test]
