@@ -76,8 +76,17 @@ pub enum HttpError {
     Connect { url: String, reason: String },
     #[error("request to {url} failed: {reason}")]
     Request { url: String, reason: String },
-    #[error("the reply from {url} is larger than {} MiB, more than any check needs", limit >> 20)]
+    #[error("the reply from {url} is larger than {}, more than any check needs", size(*limit))]
     TooLarge { url: String, limit: usize },
+}
+
+fn size(bytes: usize) -> String {
+    const MIB: usize = 1 << 20;
+    if bytes >= MIB && bytes % MIB == 0 {
+        format!("{} MiB", bytes / MIB)
+    } else {
+        format!("{bytes} bytes")
+    }
 }
 
 fn humanize(duration: Duration) -> String {
@@ -316,6 +325,14 @@ mod tests {
             body,
             "target=sumSeries%28a.b%2Cc%23d%29%2Be%26f%3Dg+h&noCache=1"
         );
+    }
+
+    #[test]
+    fn size_caps_read_in_mib_when_whole() {
+        assert_eq!(size(DEFAULT_MAX_BODY), "64 MiB");
+        assert_eq!(size(1 << 20), "1 MiB");
+        assert_eq!(size(1000), "1000 bytes");
+        assert_eq!(size((1 << 20) + 1), "1048577 bytes");
     }
 
     #[test]
