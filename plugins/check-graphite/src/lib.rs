@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use nightwatch_core::{Blame, CheckError, Context, Report, State};
 use nightwatch_graphite::{Graphite, GraphiteError, RenderQuery};
-use nightwatch_http::{HttpError, SecretError};
+use nightwatch_http::SecretError;
 
 pub use args::{Aggregation, Args};
 
@@ -34,15 +34,11 @@ pub enum CheckGraphiteError {
 impl CheckError for CheckGraphiteError {
     fn blame(&self) -> Blame {
         match self {
-            CheckGraphiteError::Graphite(GraphiteError::Http(
-                HttpError::CaFile { .. } | HttpError::CaFileEmpty { .. } | HttpError::Setup(_),
-            ))
-            | CheckGraphiteError::Secret(_)
-            | CheckGraphiteError::Usage(_) => Blame::Usage,
-            CheckGraphiteError::Graphite(GraphiteError::Http(HttpError::Runtime(_))) => {
-                Blame::Internal
-            }
+            CheckGraphiteError::Graphite(
+                GraphiteError::Unreachable(http) | GraphiteError::Http(http),
+            ) => http.blame(Blame::Source),
             CheckGraphiteError::Graphite(_) => Blame::Source,
+            CheckGraphiteError::Secret(_) | CheckGraphiteError::Usage(_) => Blame::Usage,
         }
     }
 }

@@ -37,11 +37,10 @@ pub enum GraphiteError {
 
 impl GraphiteError {
     fn from_http(error: HttpError) -> GraphiteError {
-        match error {
-            HttpError::Connect { .. } | HttpError::Request { .. } | HttpError::Timeout { .. } => {
-                GraphiteError::Unreachable(error)
-            }
-            _ => GraphiteError::Http(error),
+        if error.is_unreachable() {
+            GraphiteError::Unreachable(error)
+        } else {
+            GraphiteError::Http(error)
         }
     }
 }

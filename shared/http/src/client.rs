@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use nightwatch_core::Blame;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 
 use crate::secret::Secret;
@@ -78,6 +79,34 @@ pub enum HttpError {
     Request { url: String, reason: String },
     #[error("the reply from {url} is larger than {}, more than any check needs", size(*limit))]
     TooLarge { url: String, limit: usize },
+}
+
+impl HttpError {
+    /// The request never got an answer: refused, reset, or too slow.
+    #[must_use]
+    pub fn is_unreachable(&self) -> bool {
+        matches!(
+            self,
+            HttpError::Connect { .. } | HttpError::Request { .. } | HttpError::Timeout { .. }
+        )
+    }
+
+    /// Whose fault this is when the server plays the part `server` (the
+    /// source of a measurement, or the thing monitored): a bad CA file is
+    /// the user's, a runtime that cannot start is ours, the rest the server's.
+    #[must_use]
+    pub fn blame(&self, server: Blame) -> Blame {
+        match self {
+            HttpError::CaFile { .. } | HttpError::CaFileEmpty { .. } | HttpError::Setup(_) => {
+                Blame::Usage
+            }
+            HttpError::Runtime(_) => Blame::Internal,
+            HttpError::Timeout { .. }
+            | HttpError::Connect { .. }
+            | HttpError::Request { .. }
+            | HttpError::TooLarge { .. } => server,
+        }
+    }
 }
 
 fn size(bytes: usize) -> String {
@@ -325,6 +354,30 @@ mod tests {
             body,
             "target=sumSeries%28a.b%2Cc%23d%29%2Be%26f%3Dg+h&noCache=1"
         );
+    }
+
+    #[test]
+    fn a_bad_ca_file_is_the_users_fault_and_a_silent_server_the_servers() {
+        let connect = HttpError::Connect {
+            url: "http://g/render".into(),
+            reason: "Connection refused".into(),
+        };
+        assert!(connect.is_unreachable());
+        assert_eq!(connect.blame(Blame::Source), Blame::Source);
+        assert_eq!(connect.blame(Blame::Monitored), Blame::Monitored);
+        let too_large = HttpError::TooLarge {
+            url: "http://g/render".into(),
+            limit: DEFAULT_MAX_BODY,
+        };
+        assert!(!too_large.is_unreachable());
+        assert_eq!(too_large.blame(Blame::Source), Blame::Source);
+        let ca = HttpError::CaFileEmpty {
+            path: "/etc/ca.pem".into(),
+        };
+        assert!(!ca.is_unreachable());
+        assert_eq!(ca.blame(Blame::Monitored), Blame::Usage);
+        let runtime = HttpError::Runtime(std::io::Error::other("no epoll"));
+        assert_eq!(runtime.blame(Blame::Source), Blame::Internal);
     }
 
     #[test]
