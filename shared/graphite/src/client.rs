@@ -2,7 +2,9 @@
 
 use std::time::SystemTime;
 
-use nightwatch_http::{HttpClient, HttpConfig, HttpError, Url, form_urlencode, redact};
+use nightwatch_http::{
+    HttpClient, HttpConfig, HttpError, Url, error_excerpt, form_urlencode, redact,
+};
 
 use crate::render::{RenderParseError, Series, parse_render};
 
@@ -112,16 +114,15 @@ impl Graphite {
         } else {
             self.http.post_form(&self.render_url, &pairs)
         }
-        .map_err(GraphiteError::from_http)?;
+        .map_err(GraphiteError::from_http)?
+        .success(&self.render_url)
+        .map_err(|refused| GraphiteError::Status {
+            url: refused.url,
+            status: refused.status,
+            message: refused.message,
+        })?;
 
         let shown = redact(&self.render_url);
-        if response.status != 200 {
-            return Err(GraphiteError::Status {
-                url: shown,
-                status: response.status,
-                message: error_message(&response.text()),
-            });
-        }
         let series = parse_render(&response.body)
             .map_err(|source| GraphiteError::Reply { url: shown, source })?;
         Ok(RenderReply {
@@ -133,60 +134,10 @@ impl Graphite {
 
 /// The one line of an error page that explains it. graphite-web answers a
 /// bad target with an HTML page or a Python traceback; its last
-/// `SomethingError: …` line is the cause.
+/// `SomethingError: …` line is the cause ([`nightwatch_http::error_excerpt`]).
 #[must_use]
 pub fn error_message(body: &str) -> String {
-    let text = strip_tags(body);
-    let lines: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    let exception = lines.iter().rev().find(|line| {
-        line.split_once(": ").is_some_and(|(name, _)| {
-            !name.contains(' ') && (name.ends_with("Error") || name.ends_with("Exception"))
-        })
-    });
-    let line = exception
-        .or(lines.first())
-        .copied()
-        .unwrap_or("(empty reply)");
-    let mut line = decode_entities(line);
-    if line.len() > 200 {
-        let mut end = 200;
-        while !line.is_char_boundary(end) {
-            end -= 1;
-        }
-        line.truncate(end);
-        line.push('…');
-    }
-    line
-}
-
-fn strip_tags(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                out.push('\n');
-            }
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out
-}
-
-fn decode_entities(text: &str) -> String {
-    text.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#x27;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
+    error_excerpt(body.as_bytes()).message
 }
 
 #[cfg(test)]

@@ -18,16 +18,25 @@ pub trait SecretNames: Clone + Send + Sync + 'static {
     const PASSWORD_ENV: &'static str;
     /// e.g. `GRAPHITE_TOKEN`.
     const TOKEN_ENV: &'static str;
+    /// e.g. `ES_API_KEY`: when set, the plugin also takes `--api-key-file`
+    /// and sends `Authorization: ApiKey <key>` (Elasticsearch's API keys;
+    /// the key is the `encoded` value the create-API-key call returns).
+    const API_KEY_ENV: Option<&'static str> = None;
 }
 
 /// `--user`, `--password`, `--password-file`, `--token-file`, `--ca-file`,
-/// `--insecure`.
+/// `--insecure`, and `--api-key-file` when [`SecretNames::API_KEY_ENV`] is set.
+///
+/// Which credentials are sent: `--user` (basic auth) first, then an API key
+/// or a token given as a file, then one from the environment (the API key's
+/// variable before the token's), else none.
 #[derive(Debug, Clone, Default)]
 pub struct HttpArgs<S> {
     pub user: Option<String>,
     pub password: Option<String>,
     pub password_file: Option<PathBuf>,
     pub token_file: Option<PathBuf>,
+    pub api_key_file: Option<PathBuf>,
     pub ca_file: Option<PathBuf>,
     pub insecure: bool,
     names: PhantomData<S>,
@@ -40,10 +49,6 @@ impl<S: SecretNames> HttpArgs<S> {
         let mut config = HttpConfig::new(timeout, user_agent);
         config.ca_file.clone_from(&self.ca_file);
         config.insecure = self.insecure;
-        let token = match &self.token_file {
-            Some(path) => Some(Secret::from_file(path)?),
-            None => Secret::from_env(S::TOKEN_ENV)?,
-        };
         config.auth = if let Some(user) = &self.user {
             let password = Secret::resolve(
                 self.password.as_deref(),
@@ -54,7 +59,13 @@ impl<S: SecretNames> HttpArgs<S> {
                 user: user.clone(),
                 password,
             }
-        } else if let Some(token) = token {
+        } else if let Some(path) = &self.api_key_file {
+            api_key(&Secret::from_file(path)?)
+        } else if let Some(path) = &self.token_file {
+            Auth::Bearer(Secret::from_file(path)?)
+        } else if let Some(key) = S::API_KEY_ENV.map(Secret::from_env).transpose()?.flatten() {
+            api_key(&key)
+        } else if let Some(token) = Secret::from_env(S::TOKEN_ENV)? {
             Auth::Bearer(token)
         } else {
             Auth::None
@@ -63,15 +74,36 @@ impl<S: SecretNames> HttpArgs<S> {
     }
 }
 
+fn api_key(key: &Secret) -> Auth {
+    Auth::Header {
+        name: "Authorization".into(),
+        value: Secret::new(format!("ApiKey {}", key.expose())),
+    }
+}
+
 const USER: &str = "user";
 const PASSWORD: &str = "password";
 const PASSWORD_FILE: &str = "password_file";
 const TOKEN_FILE: &str = "token_file";
+const API_KEY_FILE: &str = "api_key_file";
 const CA_FILE: &str = "ca_file";
 const INSECURE: &str = "insecure";
 
 impl<S: SecretNames> Args for HttpArgs<S> {
     fn augment_args(cmd: Command) -> Command {
+        let cmd = match S::API_KEY_ENV {
+            Some(env) => cmd.arg(
+                Arg::new(API_KEY_FILE)
+                    .long("api-key-file")
+                    .value_name("FILE")
+                    .value_parser(clap::value_parser!(PathBuf))
+                    .conflicts_with_all([USER, TOKEN_FILE])
+                    .help(format!(
+                        "Send 'Authorization: ApiKey' with the key in FILE [or ${env}]"
+                    )),
+            ),
+            None => cmd,
+        };
         cmd.arg(
             Arg::new(USER)
                 .long("user")
@@ -138,6 +170,11 @@ impl<S: SecretNames> FromArgMatches for HttpArgs<S> {
             password: matches.get_one::<String>(PASSWORD).cloned(),
             password_file: matches.get_one::<PathBuf>(PASSWORD_FILE).cloned(),
             token_file: matches.get_one::<PathBuf>(TOKEN_FILE).cloned(),
+            api_key_file: matches
+                .try_get_one::<PathBuf>(API_KEY_FILE)
+                .ok()
+                .flatten()
+                .cloned(),
             ca_file: matches.get_one::<PathBuf>(CA_FILE).cloned(),
             insecure: matches.get_flag(INSECURE),
             names: PhantomData,
@@ -208,6 +245,63 @@ mod tests {
             cli.http.config(Duration::from_secs(1), "t").unwrap().auth,
             Auth::None
         );
+    }
+
+    #[derive(Debug, Clone)]
+    struct KeySecrets;
+    impl SecretNames for KeySecrets {
+        const PASSWORD_ENV: &'static str = "NIGHTWATCH_TEST_UNSET_PASSWORD";
+        const TOKEN_ENV: &'static str = "NIGHTWATCH_TEST_UNSET_TOKEN";
+        const API_KEY_ENV: Option<&'static str> = Some("NIGHTWATCH_TEST_UNSET_API_KEY");
+    }
+
+    #[derive(Debug, Parser)]
+    struct KeyCli {
+        #[command(flatten)]
+        http: HttpArgs<KeySecrets>,
+    }
+
+    #[test]
+    fn api_keys_only_where_the_plugin_takes_them() {
+        let dir = tempdir("apikey");
+        let file = dir.join("key");
+        std::fs::write(
+            &file,
+            "VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==\n",
+        )
+        .unwrap();
+        let key = file.to_str().unwrap();
+        assert!(
+            Cli::try_parse_from(["x", "--api-key-file", key]).is_err(),
+            "check-graphite takes no API key"
+        );
+        let cli = KeyCli::try_parse_from(["x", "--api-key-file", key]).unwrap();
+        let auth = cli.http.config(Duration::from_secs(1), "t").unwrap().auth;
+        assert_eq!(
+            auth,
+            Auth::Header {
+                name: "Authorization".into(),
+                value: Secret::new(
+                    "ApiKey VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw=="
+                )
+            }
+        );
+        assert!(KeyCli::try_parse_from(["x", "--api-key-file", key, "--user", "u"]).is_err());
+        let cli = KeyCli::try_parse_from(["x", "--token-file", key]).unwrap();
+        let auth = cli.http.config(Duration::from_secs(1), "t").unwrap().auth;
+        assert!(matches!(auth, Auth::Bearer(_)), "{auth:?}");
+        let help = {
+            use clap::CommandFactory;
+            KeyCli::command().render_help().to_string()
+        };
+        assert!(help.contains("$NIGHTWATCH_TEST_UNSET_API_KEY"), "{help}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn tempdir(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("nightwatch-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
     }
 
     impl Cli {

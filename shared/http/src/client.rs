@@ -8,6 +8,7 @@ use std::time::Duration;
 use nightwatch_core::Blame;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 
+use crate::reply::{JsonReply, RequestError};
 use crate::secret::Secret;
 
 /// The most of a reply we read: a plugin has no business holding more, and
@@ -214,12 +215,45 @@ impl HttpClient {
 
     /// POST a JSON body (already serialised) to `url`.
     pub fn post_json(&self, url: &reqwest::Url, json: String) -> Result<Response, HttpError> {
-        let request = self
+        self.send_json(reqwest::Method::POST, url, Some(json))
+    }
+
+    /// Sends `method` to `url` with an optional JSON body (already
+    /// serialised), asking for JSON back. The media type is plain
+    /// `application/json` both ways: Elasticsearch 7 and OpenSearch answer
+    /// 406 to the `compatible-with` types of the Elasticsearch 8 clients.
+    pub fn send_json(
+        &self,
+        method: reqwest::Method,
+        url: &reqwest::Url,
+        json: Option<String>,
+    ) -> Result<Response, HttpError> {
+        let mut request = self
             .client
-            .post(url.clone())
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(json);
+            .request(method, url.clone())
+            .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(json) = json {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(json);
+        }
         self.send(request, url)
+    }
+
+    /// The generic JSON request: sends `body` (if any) as JSON and reads a
+    /// 2xx answer as `T`. Fails with [`RequestError::Http`] when there is
+    /// no answer, [`RequestError::Status`] (the status and the line of the
+    /// body that explains it) when the server refuses, and
+    /// [`RequestError::BadReply`] when a 2xx answer is not `T`; each says
+    /// whose fault it is ([`RequestError::blame`]).
+    pub fn request_json<T: serde::de::DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        url: &reqwest::Url,
+        body: Option<&serde_json::Value>,
+    ) -> Result<JsonReply<T>, RequestError> {
+        let json = body.map(serde_json::Value::to_string);
+        self.send_json(method, url, json)?.json(url)
     }
 
     fn send(
@@ -290,13 +324,21 @@ impl HttpClient {
                 Some(value) => request.header(AUTHORIZATION, value),
                 None => request,
             },
-            Auth::Header { name, value } => request.header(name.as_str(), value.expose()),
+            Auth::Header { name, value } => match sensitive(value.expose()) {
+                Some(value) => request.header(name.as_str(), value),
+                None => request,
+            },
         }
     }
 }
 
 fn bearer(token: &Secret) -> Option<HeaderValue> {
-    let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose())).ok()?;
+    sensitive(&format!("Bearer {}", token.expose()))
+}
+
+/// A header value kept out of reqwest's and hyper's debug output.
+fn sensitive(text: &str) -> Option<HeaderValue> {
+    let mut value = HeaderValue::from_str(text).ok()?;
     value.set_sensitive(true);
     Some(value)
 }
