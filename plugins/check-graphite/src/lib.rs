@@ -64,7 +64,7 @@ pub fn check(args: &Args, context: &Context) -> Result<Report, CheckGraphiteErro
     )?;
     let graphite = Graphite::new(&args.url, config)?;
     context.doing(format!("waiting for Graphite at {}", graphite.render_url()));
-    nightwatch_core::debug!(
+    nightwatch_core::log::debug!(
         "render {} from {} until {} at {}",
         args.target.join(", "),
         args.from,
@@ -77,7 +77,7 @@ pub fn check(args: &Args, context: &Context) -> Result<Report, CheckGraphiteErro
         until: args.until.as_deref(),
     })?;
 
-    nightwatch_core::debug!(
+    nightwatch_core::log::debug!(
         "Graphite sent {} series, server time {}",
         reply.series.len(),
         reply.server_time.map_or_else(

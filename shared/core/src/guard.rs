@@ -142,7 +142,7 @@ where
         Err(error) => emit_report(&usage_report(label, &error)),
     };
     let common = args.common();
-    crate::verbose::set_level(common.verbose);
+    crate::log::init_plugin::<A>(common.verbose);
     let context = Context::new(common, faults);
     start_watchdog(
         label,
@@ -197,9 +197,7 @@ fn install_panic_hook() {
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
         let text = format!("{message}{location}");
-        if crate::verbose::level() >= 1 {
-            eprintln!("debug: panic: {text}");
-        }
+        crate::log::debug!("panic: {text}");
         *lock(&PANIC_MESSAGE) = Some(text);
     }));
 }

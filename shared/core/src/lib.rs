@@ -9,12 +9,12 @@
 
 pub mod fault;
 pub mod guard;
+pub mod log;
 pub mod output;
 pub mod perfdata;
 pub mod range;
 pub mod state;
 pub mod threshold;
-pub mod verbose;
 
 pub use fault::{Blame, CheckError, FaultStates};
 pub use guard::{CommonArgs, Context, PluginArgs};
