@@ -124,11 +124,11 @@ pub fn serve(listener: &TcpListener, render: &dyn Fn() -> String, log: &Log) {
         match stream {
             Ok(s) => {
                 if let Err(e) = handle(s, render) {
-                    log.info(format_args!("/metrics: client error: {e}"));
+                    ::log::debug!(logger: log, "/metrics: client error: {e}");
                 }
             }
             Err(e) => {
-                log.warn(format_args!("/metrics: accept failed: {e}"));
+                ::log::warn!(logger: log, "/metrics: accept failed: {e}");
                 std::thread::sleep(Duration::from_millis(100));
             }
         }

@@ -200,7 +200,7 @@ fn log_start(cfg: &Config, source: &SyncSource, stats: spool::SpoolStats, log: &
         SyncSource::Assume => "assumed synced".to_owned(),
         SyncSource::File(p) => format!("synced while {} exists", p.display()),
     };
-    log.notice(format_args!(
+    ::log::info!(logger: log,
         "starting {}: reading {} every {} in °{}, {} named probe(s); sending to {} as {}.*; \
          spool {} ({} readings to send, cap {} bytes); clock: {sync}{}",
         env!("CARGO_PKG_VERSION"),
@@ -217,28 +217,28 @@ fn log_start(cfg: &Config, source: &SyncSource, stats: spool::SpoolStats, log: &
             .listen
             .map(|a| format!("; /metrics on http://{a}/metrics"))
             .unwrap_or_default(),
-    ));
+    );
     if *source == SyncSource::Kernel {
         match clock::kernel_clock_synced() {
             Ok(true) => {}
-            Ok(false) => log.notice(format_args!(
+            Ok(false) => ::log::info!(logger: log,
                 "the kernel says the clock is not synchronised yet (adjtimex: STA_UNSYNC); \
                  readings are kept in the spool and restamped once NTP has synced"
-            )),
-            Err(e) => log.error(format_args!(
+            ),
+            Err(e) => ::log::error!(logger: log,
                 "cannot ask the kernel whether the clock is synchronised (adjtimex: {e}); \
                  every reading is held until it answers. A seccomp filter without adjtimex \
                  (systemd ProtectClock=yes) does this; on a board with a real-time clock \
                  use --assume-clock-synced"
-            )),
+            ),
         }
     }
     if cfg.reading.interval < Duration::from_secs(1) {
-        log.warn(format_args!(
+        ::log::warn!(logger: log,
             "interval {} is under a second: carbon keeps one value per second, so \
              readings in the same second overwrite each other",
             humantime::format_duration(cfg.reading.interval)
-        ));
+        );
     }
 }
 
@@ -348,10 +348,10 @@ pub fn run_daemon(opts: &DaemonOptions, log: &Log) -> Result<(), Error> {
         }
     }
     let s = spool.stats();
-    log.notice(format_args!(
+    ::log::info!(logger: log,
         "stopped after --run-for: {} reading(s) spooled in all, {} dropped by the cap",
         s.next_seq, s.dropped
-    ));
+    );
     Ok(())
 }
 

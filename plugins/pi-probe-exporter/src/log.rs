@@ -1,123 +1,106 @@
-//! One line per event on stderr, which journald picks up.
+//! Where the exporter's event lines go: through the [`log`](::log) facade.
 //!
-//! Under systemd (`JOURNAL_STREAM` is set) each line starts with the
-//! syslog priority in angle brackets (`<4>`), which journald turns into the
-//! entry's priority and strips; on a terminal the level is spelled out.
-//! Tests use [`Log::memory`] to read back what was logged.
+//! `main` installs nightwatch-core's stderr logger as a daemon
+//! ([`nightwatch_core::log`]): every event of ours, libraries' warnings,
+//! one line each on stderr, which journald picks up. Under systemd
+//! (stderr is the journal) a line starts with its syslog priority instead
+//! of `pi-probe-exporter: <level>:`.
+//!
+//! The threads log with the facade's macros through a [`Log`] handle
+//! (`::log::warn!(logger: self.log, ...)`) rather than the global logger, so
+//! a test hands each component a [`Log::memory`] and reads back its own
+//! lines while other tests run in parallel.
+//!
+//! Levels, in syslog's terms: `error!` something needs a person, `warn!` a
+//! reading rejected or a connection lost (handled, worth seeing), `info!` a
+//! significant change (connected, a probe appeared), `debug!` routine.
 
-use std::fmt;
-use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-/// How much an event matters, in syslog's terms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Level {
-    /// Something is broken and needs a person.
-    Error,
-    /// A reading was rejected, a connection died: handled, but worth seeing.
-    Warning,
-    /// A normal but significant change: connected, probe appeared.
-    Notice,
-    /// Routine.
-    Info,
-}
+use ::log::{LevelFilter, Metadata, Record};
 
-impl Level {
-    fn syslog_priority(self) -> u8 {
-        match self {
-            Level::Error => 3,
-            Level::Warning => 4,
-            Level::Notice => 5,
-            Level::Info => 6,
-        }
-    }
-
-    fn word(self) -> &'static str {
-        match self {
-            Level::Error => "error",
-            Level::Warning => "warning",
-            Level::Notice => "notice",
-            Level::Info => "info",
-        }
-    }
-}
-
-#[derive(Debug)]
-enum Sink {
-    Stderr { journald: bool },
-    Memory(Mutex<Vec<String>>),
-}
-
-/// Where event lines go. Cheap to clone (an `Arc` inside).
-#[derive(Debug, Clone)]
+/// Where a component's event lines go. Cheap to clone (an `Arc` inside).
+#[derive(Debug, Clone, Default)]
 pub struct Log {
-    sink: Arc<Sink>,
+    /// `None`: the process's logger; `Some`: kept in memory (tests).
+    memory: Option<Arc<Mutex<Vec<String>>>>,
 }
 
 impl Log {
-    /// Lines to stderr, with syslog priority prefixes when run by systemd.
+    /// Lines to whatever logger the process installed (see `main`).
     #[must_use]
-    pub fn stderr() -> Self {
-        let journald = std::env::var_os("JOURNAL_STREAM").is_some();
-        Log {
-            sink: Arc::new(Sink::Stderr { journald }),
-        }
+    pub fn global() -> Self {
+        Log { memory: None }
     }
 
-    /// Lines kept in memory, for tests.
+    /// Lines kept in memory, for tests, as `warn: text`.
+    ///
+    /// The facade's macros drop lines above its global level before any
+    /// logger sees them, and with no logger installed that level is `Off`:
+    /// raising it lets every line reach this one (a process with no logger
+    /// still prints nothing).
     #[must_use]
     pub fn memory() -> Self {
+        ::log::set_max_level(LevelFilter::Trace);
         Log {
-            sink: Arc::new(Sink::Memory(Mutex::new(Vec::new()))),
+            memory: Some(Arc::default()),
         }
     }
 
-    /// Lines logged so far to a [`Log::memory`] log (empty for stderr).
+    /// Lines logged so far to a [`Log::memory`] log (empty otherwise).
     #[must_use]
     pub fn lines(&self) -> Vec<String> {
-        match &*self.sink {
-            Sink::Memory(lines) => lines.lock().map(|l| l.clone()).unwrap_or_default(),
-            Sink::Stderr { .. } => Vec::new(),
+        self.memory
+            .as_ref()
+            .and_then(|lines| lines.lock().ok().map(|l| l.clone()))
+            .unwrap_or_default()
+    }
+}
+
+impl ::log::Log for Log {
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        match &self.memory {
+            None => ::log::logger().enabled(metadata),
+            Some(_) => true,
         }
     }
 
-    /// Logs one event.
-    pub fn event(&self, level: Level, args: fmt::Arguments<'_>) {
-        match &*self.sink {
-            Sink::Stderr { journald } => {
-                let line = if *journald {
-                    format!("<{}>{args}\n", level.syslog_priority())
-                } else {
-                    format!("pi-probe-exporter: {}: {args}\n", level.word())
-                };
-                // One write per line so lines from threads never interleave.
-                let _ = std::io::stderr().lock().write_all(line.as_bytes());
-            }
-            Sink::Memory(lines) => {
+    fn log(&self, record: &Record<'_>) {
+        match &self.memory {
+            None => ::log::logger().log(record),
+            Some(lines) => {
                 if let Ok(mut lines) = lines.lock() {
-                    lines.push(format!("{}: {args}", level.word()));
+                    lines.push(format!(
+                        "{}: {}",
+                        record.level().as_str().to_lowercase(),
+                        record.args()
+                    ));
                 }
             }
         }
     }
 
-    /// Logs an error event.
-    pub fn error(&self, args: fmt::Arguments<'_>) {
-        self.event(Level::Error, args);
+    fn flush(&self) {
+        if self.memory.is_none() {
+            ::log::logger().flush();
+        }
     }
+}
 
-    /// Logs a warning event.
-    pub fn warn(&self, args: fmt::Arguments<'_>) {
-        self.event(Level::Warning, args);
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    /// Logs a notice event.
-    pub fn notice(&self, args: fmt::Arguments<'_>) {
-        self.event(Level::Notice, args);
-    }
-
-    /// Logs an informational event.
-    pub fn info(&self, args: fmt::Arguments<'_>) {
-        self.event(Level::Info, args);
+    #[test]
+    fn a_memory_log_keeps_its_own_lines_only() {
+        let (a, b) = (Log::memory(), Log::memory());
+        ::log::warn!(logger: a, "carbon at {} refused", "127.0.0.1:2003");
+        ::log::debug!(logger: a.clone(), "routine");
+        assert_eq!(
+            a.lines(),
+            ["warn: carbon at 127.0.0.1:2003 refused", "debug: routine"]
+        );
+        assert!(b.lines().is_empty());
+        assert!(Log::global().lines().is_empty());
     }
 }

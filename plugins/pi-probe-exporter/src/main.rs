@@ -1,14 +1,16 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use nightwatch_core::log::{Role, init};
 use pi_probe_exporter::cli::{Cli, execute};
 use pi_probe_exporter::log::Log;
 
 fn main() -> ExitCode {
-    match execute(Cli::parse(), &Log::stderr()) {
+    init("pi-probe-exporter", "pi_probe_exporter", Role::Daemon, 0);
+    match execute(Cli::parse(), &Log::global()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("pi-probe-exporter: error: {e}");
+            log::error!("{e}");
             ExitCode::FAILURE
         }
     }

@@ -167,11 +167,11 @@ impl Reader {
             if skipped > 0 {
                 k += skipped;
                 Metrics::add(&self.metrics.overruns, skipped);
-                self.log.warn(format_args!(
+                ::log::warn!(logger: self.log,
                     "reading the probes took longer than the {} interval: skipped {skipped} \
                      reading(s)",
                     humantime::format_duration(interval)
-                ));
+                );
             }
             let clock = self.clock.now();
             if clock.synced && !was_synced {
@@ -200,10 +200,10 @@ impl Reader {
     fn report_missing_probes(&self) {
         for (id, name) in &self.opts.names {
             if !self.probes.get(id).is_some_and(|p| p.present) {
-                self.log.warn(format_args!(
+                ::log::warn!(logger: self.log,
                     "configured probe {id} ({name}) is not in {}",
                     self.opts.w1_dir.display()
-                ));
+                );
             }
         }
     }
@@ -238,11 +238,11 @@ impl Reader {
             p.judge = ProbeJudge::default();
             self.metrics.rejected(&id, RejectReason::Vanished);
             self.metrics.probe_seen(&id, &p.name, false);
-            self.log.warn(format_args!(
+            ::log::warn!(logger: self.log,
                 "probe {id} ({}) vanished from {}",
                 p.name,
                 self.opts.w1_dir.display()
-            ));
+            );
         }
 
         let raws = read_all(&self.opts.w1_dir, &ids);
@@ -259,8 +259,7 @@ impl Reader {
             if !p.present {
                 p.present = true;
                 self.metrics.probe_seen(id, &name, true);
-                self.log
-                    .notice(format_args!("probe {id} ({name}) appeared"));
+                ::log::info!(logger: self.log, "probe {id} ({name}) appeared");
             }
             let verdict = p.judge.judge(raw);
             match verdict {
@@ -291,9 +290,9 @@ impl Reader {
                         } else {
                             String::new()
                         };
-                        self.log.warn(format_args!(
+                        ::log::warn!(logger: self.log,
                             "probe {id} ({name}): rejected reading ({reason}): {detail}{again}"
-                        ));
+                        );
                     }
                 }
             }
@@ -308,11 +307,11 @@ impl Reader {
             };
             if let Err(e) = self.spool.append(&stamp, &readings) {
                 Metrics::add(&self.metrics.spool_write_errors, 1);
-                self.log.error(format_args!(
+                ::log::error!(logger: self.log,
                     "spool: cannot append {} reading(s) to {}: {e}; they are lost",
                     readings.len(),
                     self.spool.dir().display()
-                ));
+                );
             }
         }
         self.metrics
@@ -325,21 +324,21 @@ impl Reader {
         match w1::discover(&self.opts.w1_dir) {
             Ok(ids) => {
                 if self.dir_problem.take().is_some() {
-                    self.log.notice(format_args!(
+                    ::log::info!(logger: self.log,
                         "{} is readable again",
                         self.opts.w1_dir.display()
-                    ));
+                    );
                 }
                 ids
             }
             Err(e) => {
                 let problem = e.to_string();
                 if self.dir_problem.as_deref() != Some(&problem) {
-                    self.log.warn(format_args!(
+                    ::log::warn!(logger: self.log,
                         "cannot list probes in {}: {problem} (is the w1-gpio overlay \
                          enabled?); retrying every interval",
                         self.opts.w1_dir.display()
-                    ));
+                    );
                     self.dir_problem = Some(problem);
                 }
                 Vec::new()
@@ -387,10 +386,10 @@ fn note_recovery(log: &Log, id: &str, p: &mut ProbeState) {
     if let Some((reason, n)) = p.reject_run.take()
         && n > 1
     {
-        log.info(format_args!(
+        ::log::debug!(logger: log,
             "probe {id} ({}): good reading again after {n} rejected ({reason})",
             p.name
-        ));
+        );
     }
 }
 
@@ -410,20 +409,20 @@ fn note_saturation(
                     Limit::High => ("upper", "above"),
                     Limit::Low => ("lower", "below"),
                 };
-                log.warn(format_args!(
+                ::log::warn!(logger: log,
                     "probe {id} ({}) is saturated: {} {unit} is the sensor's {which} limit; \
                      the real temperature may be {beyond} it",
                     p.name,
                     unit.format(milli_c)
-                ));
+                );
             }
         }
         None => {
             if p.saturated_run > 0 {
-                log.notice(format_args!(
+                ::log::info!(logger: log,
                     "probe {id} ({}) is no longer saturated (after {} readings at the limit)",
                     p.name, p.saturated_run
-                ));
+                );
                 p.saturated_run = 0;
             }
         }

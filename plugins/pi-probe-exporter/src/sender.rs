@@ -217,14 +217,13 @@ impl Sender {
         }
         self.commit_window();
         if let Err(e) = self.spool.persist_cursor() {
-            self.log
-                .error(format_args!("spool: cannot write the cursor: {e}"));
+            ::log::error!(logger: self.log, "spool: cannot write the cursor: {e}");
         }
         if !self.drained() {
-            self.log.warn(format_args!(
+            ::log::warn!(logger: self.log,
                 "stopping with {} readings not yet sent; they stay in the spool",
                 self.spool.stats().next_seq.saturating_sub(self.position())
-            ));
+            );
         }
     }
 
@@ -305,8 +304,7 @@ impl Sender {
         match self.reader.read(&self.spool, room, &mut buf) {
             Ok(bad) => Metrics::add(&self.metrics.spool_corrupt_lines, bad),
             Err(e) => {
-                self.log
-                    .error(format_args!("spool: read failed: {e}; retrying"));
+                ::log::error!(logger: self.log, "spool: read failed: {e}; retrying");
                 self.shutdown.sleep(IDLE_WAIT);
             }
         }
@@ -343,8 +341,7 @@ impl Sender {
         if self.last_persist.elapsed() >= PERSIST_EVERY {
             self.last_persist = Instant::now();
             if let Err(e) = self.spool.persist_cursor() {
-                self.log
-                    .error(format_args!("spool: cannot write the cursor: {e}"));
+                ::log::error!(logger: self.log, "spool: cannot write the cursor: {e}");
             }
         }
     }
@@ -353,10 +350,10 @@ impl Sender {
         match connect(&self.opts) {
             Ok((stream, peer)) => {
                 let backlog = self.spool.stats().next_seq.saturating_sub(self.position());
-                self.log.notice(format_args!(
+                ::log::info!(logger: self.log,
                     "connected to graphite {} ({peer}); {backlog} readings to send",
                     self.opts.graphite.address
-                ));
+                );
                 self.conn = Some(Connection {
                     writer: BufWriter::with_capacity(64 * 1024, stream),
                     peer,
@@ -369,12 +366,12 @@ impl Sender {
                 self.gave_up = self.shutdown.is_set();
                 let delay = self.backoff.next_delay();
                 self.next_attempt = Instant::now() + delay;
-                self.log.warn(format_args!(
+                ::log::warn!(logger: self.log,
                     "cannot connect to graphite {}: {e}; retry in {:.1}s (attempt {})",
                     self.opts.graphite.address,
                     delay.as_secs_f64(),
                     self.backoff.attempts()
-                ));
+                );
             }
         }
     }
@@ -407,11 +404,11 @@ impl Sender {
         self.spool.note_sender(self.written_high, from);
         let delay = self.backoff.next_delay();
         self.next_attempt = Instant::now() + delay;
-        self.log.warn(format_args!(
+        ::log::warn!(logger: self.log,
             "graphite {peer}: {what}: {e}; reconnecting in {:.1}s, then replaying from \
              reading {from} ({replay} already written may have been lost)",
             delay.as_secs_f64()
-        ));
+        );
     }
 
     fn write_batch(&mut self, now: &ClockReading, health_due: bool) -> io::Result<BatchOutcome> {
@@ -456,12 +453,12 @@ impl Sender {
                         dropped += 1;
                         self.unstampable_counted_to = rec.seq + 1;
                         if dropped == 1 {
-                            self.log.warn(format_args!(
+                            ::log::warn!(logger: self.log,
                                 "reading {} (boot {}) was taken before the clock synced and \
                                  that boot never synced: its time is unknown, dropping it and \
                                  any others like it",
                                 rec.seq, rec.boot
-                            ));
+                            );
                         }
                     }
                 }
@@ -503,9 +500,9 @@ impl Sender {
         if let Some(shift) = restamp_shift
             && self.holding
         {
-            self.log.notice(format_args!(
+            ::log::info!(logger: self.log,
                 "clock synchronised: sending held readings restamped by {shift:+}s"
-            ));
+            );
         }
         self.note_holding(held, now);
         Ok(if held && consumed == 0 {
@@ -517,15 +514,14 @@ impl Sender {
 
     fn note_holding(&mut self, held: bool, now: &ClockReading) {
         if held && !self.holding {
-            self.log.warn(format_args!(
+            ::log::warn!(logger: self.log,
                 "clock not synchronised: keeping readings from reading {} on in the spool \
                  until it is, to restamp them then",
                 self.position()
-            ));
+            );
         }
         if !held && self.holding && now.synced {
-            self.log
-                .info(format_args!("all held readings restamped and sent"));
+            ::log::debug!(logger: self.log, "all held readings restamped and sent");
         }
         self.holding = held;
     }

@@ -490,7 +490,7 @@ pub fn run_scenario(opts: &ScenarioOptions, log: &Log, shutdown: &Shutdown) -> i
         // second sees each of them whatever the write interval.
         let f = frame(opts.scenario, sim, elapsed.as_secs());
         apply_frame(&opts.w1_dir, &f, opts.format)?;
-        log.info(format_args!("{}", FrameLine(&f, sim)));
+        ::log::debug!(logger: log, "{}", FrameLine(&f, sim));
         if opts.once {
             return Ok(());
         }

@@ -285,11 +285,11 @@ impl Spool {
         if let Some(last) = segments.back_mut() {
             let (last_good, good_end, torn) = scan_tail(&last.path).map_err(io_at(&last.path))?;
             if torn > 0 {
-                log.warn(format_args!(
+                ::log::warn!(logger: log,
                     "spool: torn tail in {}: {torn} bytes after the last complete reading \
                      (crash during a write); skipped",
                     last.path.display()
-                ));
+                );
                 let f = OpenOptions::new()
                     .write(true)
                     .open(&last.path)
@@ -467,10 +467,10 @@ impl Spool {
         if let Err(e) = fs::remove_file(&seg.path)
             && e.kind() != io::ErrorKind::NotFound
         {
-            self.log.error(format_args!(
+            ::log::error!(logger: self.log,
                 "spool: cannot delete {}: {e}",
                 seg.path.display()
-            ));
+            );
         }
         Some(seg)
     }
@@ -525,11 +525,11 @@ impl Spool {
         inner.dropped += lost;
         inner.dropped_unconfirmed += unconfirmed;
         if let Some((a, b)) = lost_range {
-            self.log.warn(format_args!(
+            ::log::warn!(logger: self.log,
                 "spool full (cap {} bytes): dropped the {lost} oldest unsent readings \
                  (seq {a}..{b}); {} dropped since start",
                 self.opts.max_bytes, inner.dropped
-            ));
+            );
         }
         if unconfirmed > 0
             && inner
@@ -537,12 +537,12 @@ impl Spool {
                 .is_none_or(|t| t.elapsed() >= Duration::from_mins(1))
         {
             inner.last_unconfirmed_log = Some(std::time::Instant::now());
-            self.log.info(format_args!(
+            ::log::debug!(logger: self.log,
                 "spool full (cap {} bytes): deleted {} already-sent readings still inside the \
                  replay window ({} since start); a cap this small cannot replay what a dying \
                  connection swallows",
                 self.opts.max_bytes, unconfirmed, inner.dropped_unconfirmed
-            ));
+            );
         }
     }
 
@@ -562,11 +562,11 @@ impl Spool {
         }
         let mut inner = self.lock();
         inner.dropped += n;
-        self.log.warn(format_args!(
+        ::log::warn!(logger: self.log,
             "spool full (cap {} bytes): {n} readings held for sending were lost with a failed \
              connection, their spool segment already deleted; {} dropped since start",
             self.opts.max_bytes, inner.dropped
-        ));
+        );
     }
 
     /// Marks everything below `seq` as delivered; fully delivered segments
@@ -651,20 +651,20 @@ fn read_cursor(dir: &Path, log: &Log) -> Option<u64> {
         Ok(s) => s,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
         Err(e) => {
-            log.warn(format_args!(
+            ::log::warn!(logger: log,
                 "spool: cannot read {}: {e}; replaying every spooled reading",
                 path.display()
-            ));
+            );
             return None;
         }
     };
     let parsed = text.trim().parse().ok();
     if parsed.is_none() {
-        log.warn(format_args!(
+        ::log::warn!(logger: log,
             "spool: {} is unreadable ({:?}); replaying every spooled reading",
             path.display(),
             text.chars().take(40).collect::<String>()
-        ));
+        );
     }
     parsed
 }
@@ -755,10 +755,10 @@ impl SpoolReader {
                         // Deleted since `locate` (cap): look again; if it is
                         // still listed, something else removed it.
                         if missing_retry == Some(first_seq) {
-                            self.log.error(format_args!(
+                            ::log::error!(logger: self.log,
                                 "spool: {} disappeared; skipping its readings",
                                 path.display()
-                            ));
+                            );
                             match next_first {
                                 Some(nf) => self.next_seq = self.next_seq.max(nf),
                                 None => break,
@@ -800,10 +800,10 @@ impl SpoolReader {
                     Err(e) => {
                         if self.seen_bad.insert((first_seq, at)) {
                             bad += 1;
-                            self.log.warn(format_args!(
+                            ::log::warn!(logger: self.log,
                                 "spool: skipping unreadable line in {} at byte {at}: {e}",
                                 path.display()
-                            ));
+                            );
                         }
                     }
                 }
