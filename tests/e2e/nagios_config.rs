@@ -927,7 +927,7 @@ fn assert_installed(root: &Path, prefix: &str, plugindir: &str, sysconfdir: &str
         let text = fs::read_to_string(&page).unwrap_or_else(|e| {
             panic!(
                 "no man page {} ({e}): nightwatch-docgen writes pages only for the binaries \
-                 in shared/docgen's binaries()",
+                 in tools/docgen's binaries()",
                 page.display()
             )
         });

@@ -11,7 +11,9 @@
 //! <out>/completions/fish/check-graphite.fish
 //! ```
 //!
-//! A binary joins by adding one [`Binary`] to [`binaries`].
+//! A binary joins by adding one [`Binary`] to [`binaries`]: this tool, not
+//! the shared libraries, is what knows every binary of the suite. It is a
+//! build tool under `tools/`, never installed itself.
 
 use std::fs;
 use std::io;
@@ -32,9 +34,6 @@ pub struct Binary {
 }
 
 /// Every binary the suite installs.
-///
-/// pi-probe-exporter is missing until its crate exposes its clap type from
-/// the library (its `Cli` lives in `main.rs`, which nothing else can reach).
 #[must_use]
 pub fn binaries() -> Vec<Binary> {
     vec![
