@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use nightwatch_core::{CommonArgs, PluginArgs, Range, State};
+use nightwatch_core::duration::parse_duration;
+use nightwatch_core::{CommonArgs, PluginArgs, Range, State, ThresholdArgs};
 use nightwatch_http::{HttpArgs, SecretNames, Url};
 
 /// Where check-graphite reads its secrets from.
@@ -75,20 +76,15 @@ pub struct Args {
     #[arg(long, value_name = "TIME", value_parser = graphite_time, allow_hyphen_values = true)]
     pub until: Option<String>,
 
-    /// Warning range (Nagios syntax: 135 is above 135, 320: is below 320)
-    #[arg(short = 'w', long, value_name = "RANGE", allow_hyphen_values = true)]
-    pub warning: Option<Range>,
-
-    /// Critical range, judged before warning
-    #[arg(short = 'c', long, value_name = "RANGE", allow_hyphen_values = true)]
-    pub critical: Option<Range>,
+    #[command(flatten)]
+    pub thresholds: ThresholdArgs,
 
     /// What to judge from each series' window
     #[arg(long, value_enum, default_value_t = Aggregation::Last)]
     pub agg: Aggregation,
 
     /// A series whose newest point is older than this is stale
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub max_age: Option<Duration>,
 
     /// State of a stale series
@@ -123,7 +119,7 @@ pub struct Args {
 
     /// WARNING now if the forecast crosses the critical threshold within
     /// this long (implies --forecast)
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub forecast_warn: Option<Duration>,
 
     #[command(flatten)]
@@ -164,7 +160,7 @@ mod tests {
             "315:",
         ])
         .unwrap();
-        assert_eq!(args.warning.unwrap().to_string(), "320:");
+        assert_eq!(args.thresholds.warning.unwrap().to_string(), "320:");
         assert_eq!(args.from, "-5min");
         let err = Args::try_parse_from([
             "check-graphite",
@@ -206,7 +202,31 @@ mod tests {
             "-67:257",
         ])
         .unwrap();
-        assert_eq!(args.warning.unwrap().start(), -10.0);
+        assert_eq!(args.thresholds.warning.unwrap().start(), -10.0);
         assert_eq!(args.valid.unwrap().to_string(), "-67:257");
+    }
+
+    #[test]
+    fn durations_take_units_or_plain_seconds() {
+        let parse = |max_age: &str| {
+            Args::try_parse_from([
+                "check-graphite",
+                "-U",
+                "http://g",
+                "--target",
+                "x",
+                "--max-age",
+                max_age,
+                "--forecast-warn",
+                "15min",
+            ])
+        };
+        for (given, seconds) in [("120", 120), ("2m", 120), ("1h 30m", 5400), ("2.5", 2)] {
+            let args = parse(given).unwrap();
+            assert_eq!(args.max_age.map(|d| d.as_secs()), Some(seconds), "{given}");
+            assert_eq!(args.forecast_warn, Some(Duration::from_mins(15)));
+        }
+        let err = parse("two minutes").unwrap_err().to_string();
+        assert!(err.contains("'two minutes' is not a duration"), "{err}");
     }
 }

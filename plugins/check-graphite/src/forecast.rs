@@ -29,24 +29,10 @@ pub fn time_to_alert(range: &Range, value: f64, rate_per_second: f64) -> Option<
     (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
 }
 
-/// `~4 min`, `~2 h`, `~45 s`: a forecast is a rough thing and reads as one.
-#[must_use]
-pub fn approximately(duration: Duration) -> String {
-    let seconds = duration.as_secs_f64();
-    if seconds < 90.0 {
-        format!("~{} s", seconds.round())
-    } else if seconds < 90.0 * 60.0 {
-        format!("~{} min", (seconds / 60.0).round())
-    } else if seconds < 48.0 * 3600.0 {
-        format!("~{} h", (seconds / 3600.0).round())
-    } else {
-        format!("~{} d", (seconds / 86_400.0).round())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nightwatch_core::display::approximately;
 
     fn range(text: &str) -> Range {
         text.parse().unwrap()
@@ -86,12 +72,5 @@ mod tests {
             Some(Duration::from_secs(5))
         );
         assert_eq!(time_to_alert(&range("@10:20"), 25.0, 1.0), None);
-    }
-
-    #[test]
-    fn approximate_wording() {
-        assert_eq!(approximately(Duration::from_secs(45)), "~45 s");
-        assert_eq!(approximately(Duration::from_hours(2)), "~2 h");
-        assert_eq!(approximately(Duration::from_hours(72)), "~3 d");
     }
 }

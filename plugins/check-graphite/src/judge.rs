@@ -1,14 +1,15 @@
 //! Judging one series: gaps, staleness, sensor faults, then thresholds and
 //! the forecast, into one finding and one perfdata entry.
 
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
+use nightwatch_core::display::{approximately, clock, duration, readable, signed};
 use nightwatch_core::{Finding, Perfdata, Range, State, Thresholds};
 use nightwatch_graphite::Series;
 
 use crate::aggregate::{aggregate, fit};
 use crate::args::{Aggregation, Args};
-use crate::forecast::{approximately, time_to_alert};
+use crate::forecast::time_to_alert;
 
 /// What judging needs from the arguments.
 #[derive(Debug, Clone)]
@@ -27,7 +28,7 @@ impl<'a> Rules<'a> {
     #[must_use]
     pub fn from_args(args: &'a Args) -> Rules<'a> {
         Rules {
-            thresholds: Thresholds::new(args.warning, args.critical),
+            thresholds: args.thresholds.thresholds(),
             aggregation: args.agg,
             max_age: args.max_age,
             stale_state: args.stale_state,
@@ -87,14 +88,14 @@ pub fn judge(series: &Series, name: &str, rules: &Rules<'_>, now: i64) -> Verdic
     if let Some(max_age) = rules.max_age.filter(|max| age > *max) {
         let summary = format!(
             "{name} is stale: no data for {} (newest {} at {})",
-            humantime::format_duration(age),
+            duration(age),
             rules.show_raw(newest),
             clock(newest_time)
         );
         return verdict(
             Finding::new(rules.stale_state, summary.clone()).with_detail(format!(
                 "{summary}, older than --max-age {}",
-                humantime::format_duration(max_age)
+                duration(max_age)
             )),
             unknown_perfdata(),
         );
@@ -200,7 +201,7 @@ fn verdict_is_certain(thresholds: &Thresholds, edge: f64, upper: bool) -> bool {
     } else {
         f64::NEG_INFINITY
     }];
-    for range in [thresholds.warning, thresholds.critical]
+    for range in [thresholds.warning(), thresholds.critical()]
         .into_iter()
         .flatten()
     {
@@ -227,8 +228,8 @@ fn forecast_text(points: &[(i64, f64)], value: f64, rules: &Rules<'_>) -> (Strin
     let mut ahead = Vec::new();
     let mut critical_soon = false;
     for (state, range) in [
-        (State::Warning, rules.thresholds.warning),
-        (State::Critical, rules.thresholds.critical),
+        (State::Warning, rules.thresholds.warning()),
+        (State::Critical, rules.thresholds.critical()),
     ] {
         let Some(until) = range.and_then(|r| time_to_alert(&r, value, rate)) else {
             continue;
@@ -252,49 +253,6 @@ fn forecast_text(points: &[(i64, f64)], value: f64, rules: &Rules<'_>) -> (Strin
 
 fn with_valid_bounds(perfdata: Perfdata, valid: Range) -> Perfdata {
     perfdata.with_min(valid.start()).with_max(valid.end())
-}
-
-/// A value for people: at most two decimals (a DS18B20 reads in 0.1125 °F
-/// steps), at least one.
-#[must_use]
-pub fn readable(value: f64) -> String {
-    if !value.is_finite() {
-        return if value > 0.0 {
-            "+infinity".into()
-        } else {
-            "-infinity".into()
-        };
-    }
-    let magnitude = value.abs();
-    let decimals = if magnitude != 0.0 && magnitude < 0.01 {
-        6
-    } else {
-        2
-    };
-    let mut text = format!("{value:.decimals$}");
-    while text.ends_with('0') && !text.ends_with(".0") {
-        text.pop();
-    }
-    if text == "-0.0" { "0.0".into() } else { text }
-}
-
-fn signed(value: f64) -> String {
-    let text = readable(value);
-    if value > 0.0 {
-        format!("+{text}")
-    } else {
-        text
-    }
-}
-
-/// A unix time as people on call read it: `2026-12-01T19:03:21Z`.
-fn clock(unix: i64) -> String {
-    u64::try_from(unix).map_or_else(
-        |_| unix.to_string(),
-        |secs| {
-            humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs)).to_string()
-        },
-    )
 }
 
 #[cfg(test)]
@@ -396,15 +354,5 @@ mod tests {
             "{}",
             v.finding.summary
         );
-    }
-
-    #[test]
-    fn readable_values() {
-        assert_eq!(readable(135.162), "135.16");
-        assert_eq!(readable(257.0), "257.0");
-        assert_eq!(readable(135.01), "135.01");
-        assert_eq!(readable(-0.0), "0.0");
-        assert_eq!(readable(0.000_12), "0.00012");
-        assert_eq!(readable(f64::INFINITY), "+infinity");
     }
 }

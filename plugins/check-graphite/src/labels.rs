@@ -2,6 +2,8 @@
 //! (`christmaspi.temperature.ham` → `ham`), so Sensu and graphers need no
 //! quoting.
 
+use nightwatch_core::display::clean_label;
+
 /// One label per series name, in order. `wanted` overrides: with one
 /// series it is the label; with several it prefixes each node.
 #[must_use]
@@ -19,7 +21,7 @@ pub fn series_labels(names: &[&str], wanted: Option<&str>) -> Vec<String> {
         .collect();
     for ((label, name), clashes) in labels.iter_mut().zip(names).zip(clashing) {
         if clashes {
-            *label = clean(name);
+            *label = clean_label(name);
         }
     }
     labels
@@ -32,26 +34,7 @@ fn short_name(name: &str) -> String {
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'));
     match name.rsplit('.').next() {
         Some(node) if plain && !node.is_empty() => node.to_owned(),
-        _ => clean(name),
-    }
-}
-
-/// Keeps `[A-Za-z0-9_.-/:]`, the characters labels need no quoting for;
-/// runs of anything else become one `_`.
-fn clean(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for c in name.chars() {
-        if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | ':') {
-            out.push(c);
-        } else if !out.ends_with('_') {
-            out.push('_');
-        }
-    }
-    let trimmed = out.trim_matches(['_', '.']);
-    if trimmed.is_empty() {
-        "value".to_owned()
-    } else {
-        trimmed.to_owned()
+        _ => clean_label(name),
     }
 }
 

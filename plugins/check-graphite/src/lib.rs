@@ -80,12 +80,11 @@ pub fn check(args: &Args, context: &Context) -> Result<Report, CheckGraphiteErro
     nightwatch_core::log::debug!(
         "Graphite sent {} series, server time {}",
         reply.series.len(),
-        reply.server_time.map_or_else(
-            || "unknown".to_owned(),
-            |t| humantime::format_rfc3339_seconds(t).to_string()
-        )
+        reply
+            .server_time
+            .map_or_else(|| "unknown".to_owned(), nightwatch_core::display::clock_at)
     );
-    let mut report = Report::new(LABEL).with_budget(context.output_limit());
+    let mut report = context.report();
     let targets = args.target.join(", ");
     if reply.series.len() < args.min_series {
         let summary = match reply.series.len() {

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use clap::error::ErrorKind;
 
+use crate::display::duration;
+use crate::duration::parse_duration;
 use crate::fault::{CheckError, FaultStates, sentence};
 use crate::output::{DEFAULT_OUTPUT_BUDGET, Report};
 use crate::state::State;
@@ -42,13 +44,10 @@ pub struct CommonArgs {
     pub verbose: u8,
 }
 
+/// A duration as every flag takes one (`10`, `10s`, `1m`), more than zero:
+/// a zero timeout would report UNKNOWN before the check could start.
 fn parse_timeout(text: &str) -> Result<Duration, String> {
-    let duration = match text.parse::<u64>() {
-        // The Monitoring Plugins take plain seconds: `-t 10`.
-        Ok(seconds) => Duration::from_secs(seconds),
-        Err(_) => humantime::parse_duration(text)
-            .map_err(|e| format!("'{text}' is not a duration ({e}; e.g. 10s, 1m)"))?,
-    };
+    let duration = parse_duration(text).map_err(|e| e.to_string())?;
     if duration.is_zero() {
         return Err("the timeout must be more than zero".into());
     }
@@ -60,23 +59,33 @@ pub trait PluginArgs: clap::Parser {
     fn common(&self) -> &CommonArgs;
 }
 
-/// What a running check knows about its limits.
+/// What a running check knows about its limits, and the report it fills.
 #[derive(Debug)]
 pub struct Context {
+    label: &'static str,
     deadline: Instant,
     faults: FaultStates,
     output_limit: usize,
 }
 
 impl Context {
-    /// A context for calling a check directly, as tests do.
+    /// A context for calling a check directly, as tests do; `label` leads
+    /// every line (`GRAPHITE`).
     #[must_use]
-    pub fn new(common: &CommonArgs, faults: FaultStates) -> Context {
+    pub fn new(label: &'static str, common: &CommonArgs, faults: FaultStates) -> Context {
         Context {
+            label,
             deadline: Instant::now() + common.timeout,
             faults: faults.unreachable_as(common.unreachable_state),
             output_limit: common.output_limit,
         }
+    }
+
+    /// An empty report with the plugin's label and output budget, so a
+    /// check names neither again.
+    #[must_use]
+    pub fn report(&self) -> Report {
+        Report::new(self.label).with_budget(self.output_limit)
     }
 
     /// Time left before the guard gives up; network calls should use less.
@@ -93,11 +102,6 @@ impl Context {
     /// The state for an error, by whose fault it is.
     pub fn state_for(&self, error: &dyn CheckError) -> State {
         self.faults.state_for(error.blame())
-    }
-
-    #[must_use]
-    pub fn output_limit(&self) -> usize {
-        self.output_limit
     }
 }
 
@@ -143,7 +147,7 @@ where
     };
     let common = args.common();
     crate::log::init_plugin::<A>(common.verbose);
-    let context = Context::new(common, faults);
+    let context = Context::new(label, common, faults);
     start_watchdog(
         label,
         common.timeout,
@@ -151,13 +155,18 @@ where
         context.output_limit,
     );
 
-    let budget = context.output_limit;
     let report = match panic::catch_unwind(AssertUnwindSafe(|| check(&args, &context))) {
         Ok(Ok(report)) => report,
-        Ok(Err(error)) => Report::single(label, context.state_for(&error), sentence(&error)),
-        Err(_) => Report::single(label, State::Unknown, panic_summary()),
+        Ok(Err(error)) => context
+            .report()
+            .with_state(context.state_for(&error))
+            .with_summary(sentence(&error)),
+        Err(_) => context
+            .report()
+            .with_state(State::Unknown)
+            .with_summary(panic_summary()),
     };
-    emit_report(&report.with_budget(budget))
+    emit_report(&report)
 }
 
 /// A parse error as one UNKNOWN line followed by clap's usage hint.
@@ -218,11 +227,8 @@ fn start_watchdog(label: &'static str, timeout: Duration, state: State, budget: 
             std::thread::sleep(timeout);
             let doing = lock(&PHASE).clone();
             let summary = match doing {
-                Some(doing) => format!(
-                    "timed out after {} while {doing}",
-                    humantime::format_duration(timeout)
-                ),
-                None => format!("timed out after {}", humantime::format_duration(timeout)),
+                Some(doing) => format!("timed out after {} while {doing}", duration(timeout)),
+                None => format!("timed out after {}", duration(timeout)),
             };
             emit_report(&Report::single(label, state, summary).with_budget(budget));
         });
@@ -262,9 +268,36 @@ mod tests {
     #[test]
     fn timeouts_take_seconds_or_humantime() {
         assert_eq!(parse_timeout("10"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_timeout("2.5"), Ok(Duration::from_millis(2500)));
         assert_eq!(parse_timeout("1m"), Ok(Duration::from_mins(1)));
         assert_eq!(parse_timeout("500ms"), Ok(Duration::from_millis(500)));
-        assert!(parse_timeout("0").is_err());
+        assert_eq!(
+            parse_timeout("0").unwrap_err(),
+            "the timeout must be more than zero"
+        );
+        assert!(parse_timeout("0s").is_err());
         assert!(parse_timeout("ten").unwrap_err().contains("'ten'"));
+    }
+
+    #[test]
+    fn the_context_gives_the_report_its_label_and_budget() {
+        use clap::Parser as _;
+        #[derive(Debug, clap::Parser)]
+        struct Args {
+            #[command(flatten)]
+            common: CommonArgs,
+        }
+        let args = Args::try_parse_from(["x", "--output-limit", "300"]).unwrap();
+        let context = Context::new("PROBE", &args.common, FaultStates::default());
+        let mut report = context.report();
+        for i in 0..50 {
+            report.add_finding(crate::Finding::new(
+                State::Warning,
+                format!("item {i} is warm"),
+            ));
+        }
+        let out = report.render();
+        assert!(out.starts_with("PROBE WARNING: item 0 is warm, "), "{out}");
+        assert!(out.len() < 300, "{} bytes", out.len());
     }
 }

@@ -7,6 +7,8 @@
 //! value against [`Thresholds`] into a [`Finding`], and a [`Report`] renders
 //! the findings; [`guard::run`] wraps it all.
 
+pub mod display;
+pub mod duration;
 pub mod fault;
 pub mod guard;
 pub mod log;
@@ -22,4 +24,4 @@ pub use output::{Finding, Report};
 pub use perfdata::{Perfdata, Uom};
 pub use range::{Range, RangeError, format_number};
 pub use state::State;
-pub use threshold::{DurationRange, Judgement, Thresholds};
+pub use threshold::{AgeThresholdArgs, DurationRange, Judgement, ThresholdArgs, Thresholds, Unit};

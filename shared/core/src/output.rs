@@ -58,6 +58,8 @@ pub struct Report {
     label: String,
     state: Option<State>,
     summary: Option<String>,
+    /// What the items are and the worst of them, for [`Report::with_all_ok_summary`].
+    all_ok: Option<(String, String)>,
     findings: Vec<Finding>,
     details: Vec<String>,
     perfdata: Vec<Perfdata>,
@@ -72,6 +74,7 @@ impl Report {
             label: label.into(),
             state: None,
             summary: None,
+            all_ok: None,
             findings: Vec::new(),
             details: Vec::new(),
             perfdata: Vec::new(),
@@ -96,6 +99,17 @@ impl Report {
     #[must_use]
     pub fn with_summary(mut self, summary: impl Into<String>) -> Report {
         self.summary = Some(summary.into());
+        self
+    }
+
+    /// The first line when there are several findings and all are OK: one
+    /// phrase for all of them instead of the first few listed, e.g.
+    /// `with_all_ok_summary("hosts fresh", "the oldest db07 2h ago")` reads
+    /// `40 hosts fresh, the oldest db07 2h ago`. A single finding keeps its
+    /// own summary; any other state leads with the worst findings as usual.
+    #[must_use]
+    pub fn with_all_ok_summary(mut self, things: &str, worst: &str) -> Report {
+        self.all_ok = Some((things.to_owned(), worst.to_owned()));
         self
     }
 
@@ -143,6 +157,12 @@ impl Report {
             return summary.clone();
         }
         let state = self.state();
+        if let Some((things, worst)) = &self.all_ok
+            && state == State::Ok
+            && self.findings.len() > 1
+        {
+            return crate::display::all_ok(self.findings.len(), things, worst);
+        }
         let leading: Vec<&str> = self
             .ranked_findings()
             .into_iter()
@@ -350,6 +370,37 @@ mod tests {
         assert!(note.starts_with("… ") && note.ends_with(" more"), "{note}");
         let shown = out.lines().filter(|l| l.starts_with("WARNING: ")).count();
         assert_eq!(note, format!("… {} more", 100 - shown));
+    }
+
+    #[test]
+    fn many_items_all_ok_read_as_one_phrase() {
+        let hosts = |ages: &[(&str, u64)]| {
+            let mut report = Report::new("FRESHNESS")
+                .with_all_ok_summary("hosts fresh", "the oldest db07 2h ago");
+            for (host, hours) in ages {
+                let state = if *hours > 26 { Warning } else { Ok };
+                report.add_finding(Finding::new(
+                    state,
+                    format!("{host} last seen {hours}h ago"),
+                ));
+            }
+            report
+        };
+        let out = hosts(&[("db01", 1), ("db07", 2), ("web3", 0)]).render();
+        assert_eq!(
+            out,
+            "FRESHNESS OK: 3 hosts fresh, the oldest db07 2h ago\n\
+             OK: db01 last seen 1h ago\n\
+             OK: db07 last seen 2h ago\n\
+             OK: web3 last seen 0h ago"
+        );
+        let out = hosts(&[("db01", 27), ("db07", 2)]).render();
+        assert!(
+            out.starts_with("FRESHNESS WARNING: db01 last seen 27h ago\n"),
+            "{out}"
+        );
+        let out = hosts(&[("db07", 2)]).render();
+        assert_eq!(out, "FRESHNESS OK: db07 last seen 2h ago");
     }
 
     fn text() -> impl Strategy<Value = String> {

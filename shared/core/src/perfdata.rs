@@ -2,7 +2,9 @@
 
 use std::fmt;
 
+use crate::display::quote_label;
 use crate::range::{Range, format_number};
+use crate::threshold::Unit;
 
 /// The units of measure the Monitoring Plugins guidelines allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -74,10 +76,15 @@ impl Perfdata {
         self
     }
 
+    /// The thresholds' ranges; duration thresholds also make the value
+    /// seconds (`s`), so an age's entry cannot lose its unit.
     #[must_use]
     pub fn with_thresholds(mut self, thresholds: &crate::Thresholds) -> Perfdata {
-        self.warning = thresholds.warning;
-        self.critical = thresholds.critical;
+        self.warning = thresholds.warning();
+        self.critical = thresholds.critical();
+        if thresholds.unit() == Unit::Duration {
+            self.uom = Uom::Seconds;
+        }
         self
     }
 
@@ -101,33 +108,6 @@ impl Perfdata {
     #[must_use]
     pub fn value(&self) -> Option<f64> {
         self.value
-    }
-}
-
-/// Quotes a label when it needs it (a space or `'`), doubling any `'`.
-/// The guidelines forbid `=` in labels (Sensu drops such a metric), so it
-/// becomes `_`; a `|` would end the perfdata for Nagios and Sensu, so it
-/// becomes `¦`; control characters become spaces.
-#[must_use]
-pub fn quote_label(label: &str) -> String {
-    let clean: String = label
-        .chars()
-        .map(|c| match c {
-            '|' => '¦',
-            '=' => '_',
-            c if c.is_control() => ' ',
-            c => c,
-        })
-        .collect();
-    let clean = if clean.is_empty() {
-        "value".to_owned()
-    } else {
-        clean
-    };
-    if clean.contains([' ', '\'']) {
-        format!("'{}'", clean.replace('\'', "''"))
-    } else {
-        clean
     }
 }
 

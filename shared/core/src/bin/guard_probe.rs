@@ -1,9 +1,7 @@
 //! A plugin that misbehaves on request (panics, hangs, fails), so the
 //! guard's tests can show each ends as one UNKNOWN line and exit 3.
 
-use nightwatch_core::{
-    Blame, CheckError, CommonArgs, FaultStates, Finding, PluginArgs, Report, State,
-};
+use nightwatch_core::{Blame, CheckError, CommonArgs, FaultStates, Finding, PluginArgs, State};
 
 #[derive(Debug, clap::Parser)]
 #[command(
@@ -41,9 +39,12 @@ fn main() {
         "PROBE",
         FaultStates::default(),
         |args: &Args, context| match args.mode.as_str() {
-            "ok" => Ok(Report::single("PROBE", State::Ok, "all fine")),
+            "ok" => Ok(context
+                .report()
+                .with_state(State::Ok)
+                .with_summary("all fine")),
             "critical" => {
-                let mut report = Report::new("PROBE");
+                let mut report = context.report();
                 report.add_finding(Finding::new(State::Critical, "ham 141.2 above 140"));
                 Ok(report)
             }
