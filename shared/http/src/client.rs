@@ -220,7 +220,7 @@ impl HttpClient {
 
     /// Sends `method` to `url` with an optional JSON body (already
     /// serialised), asking for JSON back. The media type is plain
-    /// `application/json` both ways: Elasticsearch 7 and OpenSearch answer
+    /// `application/json` both ways: Elasticsearch 7 and `OpenSearch` answer
     /// 406 to the `compatible-with` types of the Elasticsearch 8 clients.
     pub fn send_json(
         &self,

@@ -1,7 +1,7 @@
 //! What a server's answer means: a success, a refusal with a status and
 //! the one line of its error body that explains it, or a reply that is not
 //! what was asked for. Every HTTP client in the suite (Graphite's render
-//! API, Elasticsearch and OpenSearch) reads answers here, so a 401 is
+//! API, Elasticsearch and `OpenSearch`) reads answers here, so a 401 is
 //! everyone's configuration problem and a 503 everyone's server problem.
 
 use nightwatch_core::Blame;
@@ -160,7 +160,7 @@ pub struct ErrorExcerpt {
 }
 
 /// The line of an error body that explains it:
-/// - JSON as Elasticsearch and OpenSearch write it: the first root cause's
+/// - JSON as Elasticsearch and `OpenSearch` write it: the first root cause's
 ///   `reason` (the parse error, not "all shards failed"), else
 ///   `error.reason`; with its `type`. Other JSON APIs: `error` as a string,
 ///   `message`, `msg`.
