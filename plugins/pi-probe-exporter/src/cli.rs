@@ -190,7 +190,7 @@ pub enum SimAction {
 }
 
 fn duration(s: &str) -> Result<Duration, String> {
-    crate::config::parse_duration(s)
+    nightwatch_core::duration::parse_duration(s).map_err(|e| e.to_string())
 }
 
 fn listen(s: &str) -> Result<SocketAddr, String> {

@@ -10,7 +10,7 @@
 //! "28-0316a2b4c6aa" = "oven"
 //! [reading]
 //! unit = "F"                          # or "C"
-//! interval = "1s"                     # humantime
+//! interval = "1s"                     # "500ms", "2m", or seconds: 1
 //! [spool]
 //! dir = "/var/lib/pi-probe-exporter"
 //! max_bytes = "64MiB"
@@ -206,40 +206,16 @@ fn line_of(src: &str, offset: usize) -> usize {
         + 1
 }
 
-fn unquote(s: &str) -> &str {
-    let s = s.trim();
-    s.strip_prefix('"')
-        .and_then(|s| s.strip_suffix('"'))
-        .or_else(|| s.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')))
-        .unwrap_or(s)
-}
-
-/// The dotted key on the line holding `offset`: its table header plus the
-/// text before `=`, or the header itself when the line is one.
-fn key_at(src: &str, offset: usize) -> Option<String> {
-    let head = src.get(..offset.min(src.len()))?;
-    let start = head.rfind('\n').map_or(0, |i| i + 1);
-    let line = src[start..].lines().next().unwrap_or("").trim();
-    let header = |l: &str| {
-        let l = l.trim();
-        let inner = l.strip_prefix('[')?.split(']').next()?;
-        Some(unquote(inner.trim_matches(['[', ']'])).to_owned())
-    };
-    if line.starts_with('[') {
-        return header(line);
-    }
-    let key = unquote(line.split('=').next()?).to_owned();
-    if key.is_empty() || key.starts_with('#') {
-        return None;
-    }
-    let table = src[..start].lines().rev().find_map(|l| {
-        let l = l.trim();
-        if l.starts_with('[') { header(l) } else { None }
-    });
-    Some(match table {
-        Some(t) if !t.is_empty() => format!("{t}.{key}"),
-        _ => key,
-    })
+/// The path to a value as the file spells its key (`graphite.adress`),
+/// without the fields toml's [`Spanned`] wraps a value in.
+fn dotted_key(path: &serde_path_to_error::Path) -> Option<String> {
+    let key = path
+        .iter()
+        .map(ToString::to_string)
+        .filter(|segment| !segment.starts_with("$__"))
+        .collect::<Vec<_>>()
+        .join(".");
+    (!key.is_empty()).then_some(key)
 }
 
 /// Turns toml's "unknown field `x`, expected ..." into operator words.
@@ -253,30 +229,15 @@ fn tidy_message(m: &str) -> String {
     m.to_owned()
 }
 
-/// A string value (durations, units, paths) with an `expecting` that says
-/// what kind of string, for type errors.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Text<const KIND: u8>(String);
+/// A duration as every nightwatch flag and config value takes one
+/// (`"1s"`, `"500ms"`, or a number of seconds), read by the shared parser;
+/// a newtype so it can sit in a [`Spanned`] for the line of a range error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Dur(Duration);
 
-const DURATION: u8 = 0;
-const STRING: u8 = 1;
-
-impl<'de, const KIND: u8> Deserialize<'de> for Text<KIND> {
+impl<'de> Deserialize<'de> for Dur {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<const K: u8>;
-        impl<const K: u8> serde::de::Visitor<'_> for V<K> {
-            type Value = Text<K>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                match K {
-                    DURATION => f.write_str("a duration in quotes, such as \"1s\" or \"500ms\""),
-                    _ => f.write_str("a string"),
-                }
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Text<K>, E> {
-                Ok(Text(v.to_owned()))
-            }
-        }
-        d.deserialize_any(V::<KIND>)
+        nightwatch_core::duration::deserialize(d).map(Dur)
     }
 }
 
@@ -339,24 +300,22 @@ impl<'de> Deserialize<'de> for ListenValue {
 }
 
 type S<T> = Option<Spanned<T>>;
-type Dur = Text<DURATION>;
-type Str = Text<STRING>;
 
 #[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a table")]
 struct RawConfig {
     graphite: Option<RawGraphite>,
-    probes: Option<BTreeMap<Spanned<String>, Spanned<Str>>>,
+    probes: Option<BTreeMap<String, Spanned<String>>>,
     reading: Option<RawReading>,
     spool: Option<RawSpool>,
     health: Option<RawHealth>,
 }
 
 #[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a table")]
 struct RawGraphite {
-    address: S<Str>,
-    prefix: S<Str>,
+    address: S<String>,
+    prefix: S<String>,
     connect_timeout: S<Dur>,
     write_timeout: S<Dur>,
     unacked_timeout: S<Dur>,
@@ -366,82 +325,43 @@ struct RawGraphite {
 }
 
 #[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a table")]
 struct RawReading {
-    unit: S<Str>,
+    unit: S<String>,
     interval: S<Dur>,
-    w1_dir: S<Str>,
+    w1_dir: S<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a table")]
 struct RawSpool {
-    dir: S<Str>,
+    dir: S<String>,
     max_bytes: S<SizeValue>,
     segment_bytes: S<SizeValue>,
 }
 
 #[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a table")]
 struct RawHealth {
     interval: S<Dur>,
     listen: S<ListenValue>,
 }
 
 /// Parses a size: `4096`, `"64MiB"`, `"1.5 GB"`, `"10k"`. `k`/`KB` are
-/// 1000, `KiB` is 1024 (likewise M, G).
+/// 1000, `KiB` is 1024 (likewise M, G, T), as `bytesize` reads them.
 pub fn parse_size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let unit = unit.trim();
-    let mult: u64 = match unit.to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" => 1000,
-        "kib" | "ki" => 1 << 10,
-        "m" | "mb" => 1_000_000,
-        "mib" | "mi" => 1 << 20,
-        "g" | "gb" => 1_000_000_000,
-        "gib" | "gi" => 1 << 30,
-        _ => {
-            return Err(format!(
-                "{s:?}: unknown size unit {unit:?} (use B, KiB, MiB, GiB, KB, MB, GB)"
-            ));
-        }
-    };
-    if num.is_empty() {
-        return Err(format!("{s:?} is not a size such as \"64MiB\""));
+    let bytes = s
+        .trim()
+        .parse::<bytesize::ByteSize>()
+        .map_err(|_| {
+            format!("{s:?} is not a size such as \"64MiB\" (units B, KiB, MiB, GiB, KB, MB, GB)")
+        })?
+        .as_u64();
+    // bytesize saturates what does not fit.
+    if bytes == u64::MAX {
+        return Err(format!("{s:?} is too large"));
     }
-    let bytes = if num.contains('.') {
-        let v: f64 = num
-            .parse()
-            .map_err(|_| format!("{s:?} is not a size such as \"64MiB\""))?;
-        let b = (v * mult as f64).round();
-        if !(0.0..1.8e19).contains(&b) {
-            return Err(format!("{s:?} is too large"));
-        }
-        #[allow(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            reason = "range checked just above"
-        )]
-        let b = b as u64;
-        b
-    } else {
-        num.parse::<u64>()
-            .ok()
-            .and_then(|n| n.checked_mul(mult))
-            .ok_or_else(|| format!("{s:?} is too large"))?
-    };
     Ok(bytes)
-}
-
-/// Parses a duration the way the config does (humantime: `1s`, `500ms`, `2m`).
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s.trim())
-        .map_err(|e| format!("{s:?} is not a duration such as \"1s\" or \"500ms\": {e}"))
 }
 
 /// Whether `s` is a Graphite path: dot-separated components of letters,
@@ -517,7 +437,7 @@ impl Ctx<'_> {
         min: Duration,
     ) -> Result<Option<Duration>, ConfigError> {
         let Some(v) = v else { return Ok(None) };
-        let d = parse_duration(&v.get_ref().0).map_err(|m| self.at(v.span(), key, m))?;
+        let d = v.get_ref().0;
         if d < min {
             return Err(self.at(
                 v.span(),
@@ -551,15 +471,16 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 
 /// Checks config text; `path` is only used in messages.
 pub fn parse(path: &Path, src: &str) -> Result<Config, ConfigError> {
-    let raw: RawConfig = toml::from_str(src).map_err(|e| {
-        let span = e.span();
-        ConfigError::Invalid {
-            path: path.to_owned(),
-            line: span.as_ref().map(|s| line_of(src, s.start)),
-            key: span.and_then(|s| key_at(src, s.start)),
-            message: tidy_message(e.message()),
-        }
-    })?;
+    let invalid = |e: &toml::de::Error, key: Option<String>| ConfigError::Invalid {
+        path: path.to_owned(),
+        line: e.span().map(|s| line_of(src, s.start)),
+        key,
+        message: tidy_message(e.message()),
+    };
+    let document = toml::Deserializer::parse(src).map_err(|e| invalid(&e, None))?;
+    // toml's error has the span (so the line); serde_path_to_error the key.
+    let raw: RawConfig = serde_path_to_error::deserialize(document)
+        .map_err(|e| invalid(e.inner(), dotted_key(e.path())))?;
     let cx = Ctx { path, src };
     let mut c = Config::default();
     cx.graphite(&raw.graphite.unwrap_or_default(), &mut c.graphite)?;
@@ -579,11 +500,11 @@ const MS: fn(u64) -> Duration = Duration::from_millis;
 impl Ctx<'_> {
     fn graphite(&self, raw: &RawGraphite, out: &mut GraphiteConfig) -> Result<(), ConfigError> {
         if let Some(a) = &raw.address {
-            out.address = check_address(&a.get_ref().0)
+            out.address = check_address(a.get_ref())
                 .map_err(|m| self.at(a.span(), "graphite.address", m))?;
         }
         if let Some(p) = &raw.prefix {
-            let prefix = p.get_ref().0.trim().to_owned();
+            let prefix = p.get_ref().trim().to_owned();
             if !is_metric_path(&prefix) {
                 return Err(self.at(
                     p.span(),
@@ -662,21 +583,22 @@ impl Ctx<'_> {
 
     fn probes(
         &self,
-        raw: BTreeMap<Spanned<String>, Spanned<Str>>,
+        raw: BTreeMap<String, Spanned<String>>,
         out: &mut BTreeMap<String, String>,
     ) -> Result<(), ConfigError> {
         let mut names_seen: BTreeMap<String, String> = BTreeMap::new();
         for (id, name) in raw {
-            let key = format!("probes.{}", id.get_ref());
-            if !is_probe_id(id.get_ref()) {
+            // A key and its value share a line: the value's span names it.
+            let key = format!("probes.{id}");
+            if !is_probe_id(&id) {
                 return Err(self.at(
-                    id.span(),
+                    name.span(),
                     &key,
                     "not a DS18B20 probe id: expected 28- and 12 lowercase hex digits, as in \
                      /sys/bus/w1/devices (28-0316a2b4c5ff)",
                 ));
             }
-            let n = name.get_ref().0.trim().to_owned();
+            let n = name.get_ref().trim().to_owned();
             if !is_metric_path(&n) || n.split('.').next() == Some("exporter") {
                 return Err(self.at(
                     name.span(),
@@ -687,25 +609,25 @@ impl Ctx<'_> {
                     ),
                 ));
             }
-            if let Some(other) = names_seen.insert(n.clone(), id.get_ref().clone()) {
+            if let Some(other) = names_seen.insert(n.clone(), id.clone()) {
                 return Err(self.at(
                     name.span(),
                     &key,
                     format!("name {n:?} is already used by {other}: their readings would mix"),
                 ));
             }
-            out.insert(id.into_inner(), n);
+            out.insert(id, n);
         }
         Ok(())
     }
 
     fn reading(&self, raw: &RawReading, out: &mut ReadingConfig) -> Result<(), ConfigError> {
         if let Some(u) = &raw.unit {
-            out.unit = Unit::parse(u.get_ref().0.trim()).ok_or_else(|| {
+            out.unit = Unit::parse(u.get_ref().trim()).ok_or_else(|| {
                 self.at(
                     u.span(),
                     "reading.unit",
-                    format!("{:?}: use \"F\" or \"C\"", u.get_ref().0),
+                    format!("{:?}: use \"F\" or \"C\"", u.get_ref()),
                 )
             })?;
         }
@@ -720,20 +642,20 @@ impl Ctx<'_> {
             out.interval = i;
         }
         if let Some(d) = &raw.w1_dir {
-            if d.get_ref().0.trim().is_empty() {
+            if d.get_ref().trim().is_empty() {
                 return Err(self.at(d.span(), "reading.w1_dir", "must not be empty"));
             }
-            out.w1_dir = PathBuf::from(&d.get_ref().0);
+            out.w1_dir = PathBuf::from(&d.get_ref());
         }
         Ok(())
     }
 
     fn spool(&self, raw: &RawSpool, out: &mut SpoolConfig) -> Result<(), ConfigError> {
         if let Some(d) = &raw.dir {
-            if d.get_ref().0.trim().is_empty() {
+            if d.get_ref().trim().is_empty() {
                 return Err(self.at(d.span(), "spool.dir", "must not be empty"));
             }
-            out.dir = PathBuf::from(&d.get_ref().0);
+            out.dir = PathBuf::from(&d.get_ref());
         }
         if let Some(m) = self.size(raw.max_bytes.as_ref(), "spool.max_bytes")? {
             if m < MIN_MAX_BYTES {
@@ -861,6 +783,20 @@ max_bytes = "64MiB"
     }
 
     #[test]
+    fn durations_are_humantime_or_plain_seconds_as_on_the_command_line() {
+        let c = parse(
+            Path::new("x"),
+            "[reading]\ninterval = 2\n[health]\ninterval = 0.5\n\
+             [graphite]\nconnect_timeout = \"1m 30s\"\nbackoff_max = \"90\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.reading.interval, Duration::from_secs(2));
+        assert_eq!(c.health.interval, Duration::from_millis(500));
+        assert_eq!(c.graphite.connect_timeout, Duration::from_secs(90));
+        assert_eq!(c.graphite.backoff_max, Duration::from_secs(90));
+    }
+
+    #[test]
     fn empty_file_is_all_defaults() {
         assert_eq!(parse(Path::new("x"), "").unwrap(), Config::default());
         assert_eq!(
@@ -898,19 +834,25 @@ max_bytes = "64MiB"
 
     #[test]
     fn wrong_types_and_values_name_line_and_key() {
-        let e = err("[reading]\ninterval = 1\n");
+        let e = err("[reading]\ninterval = true\n");
         assert!(
             e.starts_with("/etc/pi-probe-exporter.toml:2: key `reading.interval`: "),
             "{e}"
         );
-        assert!(e.contains("a duration in quotes"), "{e}");
+        assert!(e.contains("expected a duration"), "{e}");
         let e = err("[reading]\n\ninterval = \"fast\"\n");
         assert!(
             e.starts_with(
-                "/etc/pi-probe-exporter.toml:3: key `reading.interval`: \"fast\" is not a duration"
+                "/etc/pi-probe-exporter.toml:3: key `reading.interval`: 'fast' is not a duration"
             ),
             "{e}"
         );
+        let e = err("[health]\ninterval = -5\n");
+        assert!(
+            e.starts_with("/etc/pi-probe-exporter.toml:2: key `health.interval`: "),
+            "{e}"
+        );
+        assert!(e.contains("cannot be negative"), "{e}");
         let e = err("[reading]\nunit = \"K\"\n");
         assert_eq!(
             e,
