@@ -252,6 +252,7 @@ mod tests {
             quote_label("christmaspi.temperature.ham"),
             "christmaspi.temperature.ham"
         );
+        assert_eq!(quote_label("/var/log"), "/var/log");
         assert_eq!(quote_label("free space"), "'free space'");
         assert_eq!(quote_label("a=b"), "a_b");
         assert_eq!(quote_label("it's"), "'it''s'");
