@@ -9,4 +9,5 @@ mod ham_story;
 mod harness_selftest;
 mod nagios_config;
 mod pi_probe_exporter;
+mod search_client;
 mod sensu_checks;

@@ -201,6 +201,18 @@ fn json_error(json: &Value) -> Option<ErrorExcerpt> {
     } else {
         return None;
     };
+    // Elasticsearch's root cause names the query ("Failed to parse query
+    // [foo:(]"); the innermost `caused_by` says what is wrong with it.
+    let mut inner = error;
+    while inner["caused_by"].is_object() {
+        inner = &inner["caused_by"];
+    }
+    let message = match inner["reason"].as_str() {
+        Some(detail) if !std::ptr::eq(inner, error) && !message.contains(detail) => {
+            format!("{message}: {detail}")
+        }
+        _ => message,
+    };
     Some(ErrorExcerpt {
         kind,
         message: text_excerpt(&message, EXCERPT_CHARS),
@@ -297,6 +309,16 @@ mod tests {
                 kind: Some("query_shard_exception".into()),
                 message: "Failed to parse query [foo:(]".into()
             }
+        );
+    }
+
+    #[test]
+    fn the_innermost_cause_says_what_is_wrong_with_the_query() {
+        // OpenSearch's answer to the same query: the parser's own words last.
+        let body = r#"{"error":{"root_cause":[{"type":"query_shard_exception","reason":"Failed to parse query [foo:(]","index":"logs"}],"type":"search_phase_execution_exception","reason":"all shards failed","caused_by":{"type":"query_shard_exception","reason":"Failed to parse query [foo:(]","caused_by":{"type":"parse_exception","reason":"Cannot parse 'foo:(': Encountered \"<EOF>\" at line 1, column 5.","caused_by":{"type":"parse_exception","reason":"Encountered \"<EOF>\" at line 1, column 5."}}}},"status":400}"#;
+        assert_eq!(
+            message(body),
+            "Failed to parse query [foo:(]: Encountered \"<EOF>\" at line 1, column 5."
         );
     }
 

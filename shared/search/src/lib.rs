@@ -48,6 +48,9 @@ pub use args::{Scheme, SearchArgs, SearchSecrets};
 pub use client::{MAX_REQUEST_TARGET, Partial, SearchClient, SearchError, ServerInfo};
 pub use index::{IndexError, IndexPattern, MAX_EXPANSION, Window, resolve};
 pub use jiff::Timestamp;
+/// The HTTP layer under the client ([`HttpConfig`](nightwatch_http::HttpConfig),
+/// [`Auth`](nightwatch_http::Auth)), for plugins that build one by hand.
+pub use nightwatch_http as http;
 pub use query::{Agg, Order, Query, Search, Sort, TrackTotal};
 pub use response::{
     AggError, Aggregations, Bucket, Composite, Count, FailureReason, Hit, Hits, Metric, Relation,
