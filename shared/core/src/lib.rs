@@ -5,7 +5,14 @@
 //!
 //! The shape follows Python's nagiosplugin: a plugin measures, judges each
 //! value against [`Thresholds`] into a [`Finding`], and a [`Report`] renders
-//! the findings; [`guard::run`] wraps it all.
+//! the findings; [`guard::run`] wraps it all and hands the check its
+//! [`Context`], whose [`Context::report`] is already labelled and within
+//! the output budget.
+//!
+//! Shared by every plugin so none writes them again: [`duration`], the one
+//! parser for durations in flags and config files; [`ThresholdArgs`] and
+//! [`AgeThresholdArgs`], the `-w`/`-c` options on numbers and on ages; and
+//! [`display`], how numbers, durations, times and labels read.
 
 pub mod display;
 pub mod duration;
