@@ -500,8 +500,8 @@ const MS: fn(u64) -> Duration = Duration::from_millis;
 impl Ctx<'_> {
     fn graphite(&self, raw: &RawGraphite, out: &mut GraphiteConfig) -> Result<(), ConfigError> {
         if let Some(a) = &raw.address {
-            out.address = check_address(a.get_ref())
-                .map_err(|m| self.at(a.span(), "graphite.address", m))?;
+            out.address =
+                check_address(a.get_ref()).map_err(|m| self.at(a.span(), "graphite.address", m))?;
         }
         if let Some(p) = &raw.prefix {
             let prefix = p.get_ref().trim().to_owned();
