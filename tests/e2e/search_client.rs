@@ -1,5 +1,5 @@
 //! nightwatch-search against real servers: every behaviour the plugins
-//! rely on, run on each flavor the harness starts (OpenSearch 2 and 3,
+//! rely on, run on each flavor the harness starts (`OpenSearch` 2 and 3,
 //! Elasticsearch 7 and 8). Nodes are shared by the whole test process, so
 //! every test writes to indices named after itself.
 //!
@@ -236,27 +236,18 @@ fn terms_with_max_and_top_hits() {
             "{name}: 6 events, 3 in the bucket shown"
         );
 
-        // Composite pages walk every group.
-        let mut seen = Vec::new();
-        let mut after = None;
-        loop {
-            let mut page = Agg::composite(2, [("host", "host.keyword")]);
-            if let Some(key) = after.take() {
-                page = page.after(key);
-            }
-            let reply = es
-                .search(
-                    &names(&[index]),
-                    &Search::new(Query::match_all()).agg("groups", page),
-                )
-                .unwrap_or_else(|e| panic!("{name}: {e}"));
-            let page = reply.aggregations.composite("groups").expect("composite");
-            seen.extend(page.buckets.iter().map(nightwatch_search::Bucket::key_text));
-            match page.after_key {
-                Some(key) if !page.buckets.is_empty() => after = Some(key),
-                _ => break,
-            }
-        }
+        // Composite pages, two groups a page, walk every group.
+        let seen: Vec<String> = es
+            .composite_buckets(
+                &names(&[index]),
+                &Query::match_all(),
+                &Agg::composite(2, [("host", "host.keyword")])
+                    .sub("newest", Agg::max("@timestamp")),
+            )
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .iter()
+            .map(nightwatch_search::Bucket::key_text)
+            .collect();
         assert_eq!(seen, ["db01", "web01", "web02"], "{name}");
     });
 }
@@ -527,8 +518,8 @@ fn credentials_reach_the_server_and_refusals_are_configuration() {
     let refused = with("basic", basic("wrong")).unwrap_err();
     assert_eq!(refused.status(), Some(401), "{refused}");
     assert_eq!(refused.blame(), Blame::Usage);
-    let none = with("basic", Auth::None).unwrap_err();
-    assert_eq!(none.status(), Some(401), "{none}");
+    let anonymous = with("basic", Auth::None).unwrap_err();
+    assert_eq!(anonymous.status(), Some(401), "{anonymous}");
 
     let key = |key: &str| Auth::Header {
         name: "Authorization".into(),

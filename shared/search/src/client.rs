@@ -9,13 +9,16 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::index::IndexError;
-use crate::query::{Query, Search};
-use crate::response::{AggError, Count, SearchResponse, Shards};
+use crate::query::{Agg, Query, Search};
+use crate::response::{AggError, Bucket, Count, SearchResponse, Shards};
 
 /// The longest request target (path and query) sent: Elasticsearch and
 /// `OpenSearch` refuse a request line over 4 KiB
 /// (`http.max_initial_line_length`), and index lists are long.
 pub const MAX_REQUEST_TARGET: usize = 4000;
+
+/// The most pages [`SearchClient::composite_buckets`] reads.
+pub const MAX_PAGES: usize = 1000;
 
 /// Indices named in a message before "… and N more".
 const SHOWN_INDICES: usize = 4;
@@ -251,6 +254,37 @@ impl SearchClient {
             Partial::Search(Box::new(reply.clone()))
         })?;
         Ok(reply)
+    }
+
+    /// Every bucket of the composite aggregation `agg` over the documents
+    /// of `indices` matching `query`, page after page: no group is cut, however
+    /// many there are. Stops with an error past [`MAX_PAGES`] pages.
+    pub fn composite_buckets(
+        &self,
+        indices: &[String],
+        query: &Query,
+        agg: &Agg,
+    ) -> Result<Vec<Bucket>, SearchError> {
+        const NAME: &str = "pages";
+        let mut buckets = Vec::new();
+        let mut next = agg.clone();
+        for _ in 0..MAX_PAGES {
+            let search = Search::new(query.clone()).agg(NAME, next.clone());
+            let reply = self.search(indices, &search)?;
+            let page = reply
+                .aggregations
+                .composite(NAME)
+                .map_err(|e| SearchError::from_agg(&self.base, &e))?;
+            let done = page.buckets.is_empty();
+            buckets.extend(page.buckets);
+            match page.after_key {
+                Some(key) if !done => next = agg.clone().after(key),
+                _ => return Ok(buckets),
+            }
+        }
+        Err(SearchError::Usage(format!(
+            "more than {MAX_PAGES} pages of groups: group by a field with fewer values"
+        )))
     }
 
     fn call<T: DeserializeOwned>(

@@ -45,7 +45,7 @@ pub mod query;
 pub mod response;
 
 pub use args::{Scheme, SearchArgs, SearchSecrets};
-pub use client::{MAX_REQUEST_TARGET, Partial, SearchClient, SearchError, ServerInfo};
+pub use client::{MAX_PAGES, MAX_REQUEST_TARGET, Partial, SearchClient, SearchError, ServerInfo};
 pub use index::{IndexError, IndexPattern, MAX_EXPANSION, Window, resolve};
 pub use jiff::Timestamp;
 /// The HTTP layer under the client ([`HttpConfig`](nightwatch_http::HttpConfig),
