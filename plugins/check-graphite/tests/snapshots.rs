@@ -62,34 +62,13 @@ fn output(flags: &[&str], reply: &[Series]) -> String {
 
 const HAM: &str = "christmaspi.temperature.ham";
 const OVEN: &str = "christmaspi.temperature.oven";
-const HAM_FLAGS: &[&str] = &[
-    "--target",
-    HAM,
-    "-w",
-    "135",
-    "-c",
-    "140",
-    "--max-age",
-    "2m",
-    "--valid",
-    "-67:257",
-    "--unit",
-    "°F",
-];
-const OVEN_FLAGS: &[&str] = &[
-    "--target",
-    OVEN,
-    "-w",
-    "320:",
-    "-c",
-    "315:",
-    "--max-age",
-    "2m",
-    "--valid",
-    "-67:257",
-    "--unit",
-    "°F",
-];
+/// A probe as the shipped Nagios objects check it: a DS18B20 reads
+/// -67..257 °F, and two minutes without a reading is UNKNOWN.
+fn probe<'a>(target: &'a str, warning: &'a str, critical: &'a str) -> Vec<&'a str> {
+    let mut flags = vec!["--target", target, "-w", warning, "-c", critical];
+    flags.extend(["--max-age", "2m", "--valid", "-67:257", "--unit", "°F"]);
+    flags
+}
 
 #[test]
 fn outputs() {
@@ -106,37 +85,37 @@ fn outputs() {
     let scenarios: Vec<(&str, Vec<&str>, Vec<Series>)> = vec![
         (
             "OK: the ham resting",
-            HAM_FLAGS.to_vec(),
+            probe(HAM, "135", "140"),
             vec![steady(HAM, 129.2)],
         ),
         (
             "WARNING: the ham above 135",
-            HAM_FLAGS.to_vec(),
+            probe(HAM, "135", "140"),
             vec![series(HAM, &rising(134.2, 0.27), 30)],
         ),
         (
             "CRITICAL: the ham above 140",
-            HAM_FLAGS.to_vec(),
+            probe(HAM, "135", "140"),
             vec![series(HAM, &rising(139.8, 0.25), 30)],
         ),
         (
             "CRITICAL: the oven cold",
-            OVEN_FLAGS.to_vec(),
+            probe(OVEN, "320:", "315:"),
             vec![steady(OVEN, 250.0)],
         ),
         (
             "UNKNOWN: the oven's probe at its limit the whole window",
-            OVEN_FLAGS.to_vec(),
+            probe(OVEN, "320:", "315:"),
             vec![steady(OVEN, 257.0)],
         ),
         (
             "UNKNOWN: nothing for 10 minutes",
-            HAM_FLAGS.to_vec(),
+            probe(HAM, "135", "140"),
             vec![series(HAM, &[Some(131.0), Some(131.4)], 600)],
         ),
         (
             "OK: a gap at the end is not a zero",
-            HAM_FLAGS.to_vec(),
+            probe(HAM, "135", "140"),
             vec![series(HAM, &[Some(131.0), Some(131.4), None], 30)],
         ),
         (
@@ -151,7 +130,7 @@ fn outputs() {
         ),
         (
             "WARNING: the forecast crosses critical soon",
-            [HAM_FLAGS, &["--forecast-warn", "30m"]].concat(),
+            [probe(HAM, "135", "140"), vec!["--forecast-warn", "30m"]].concat(),
             vec![series(HAM, &rising(136.0, 0.5), 30)],
         ),
         (
