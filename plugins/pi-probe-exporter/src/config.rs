@@ -917,6 +917,26 @@ max_bytes = "64MiB"
         assert!(parse_size("99999999999999999999GiB").is_err());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn whole_sizes_read_back_exactly(
+            n in 0u64..1 << 30,
+            (unit, factor) in proptest::sample::select(vec![
+                ("", 1u64), ("B", 1), ("KB", 1000), ("k", 1000), ("KiB", 1024),
+                ("MB", 1_000_000), ("MiB", 1 << 20), ("GiB", 1 << 30),
+            ]),
+            space in proptest::bool::ANY,
+        ) {
+            let text = format!("{n}{}{unit}", if space && !unit.is_empty() { " " } else { "" });
+            proptest::prop_assert_eq!(parse_size(&text), Ok(n * factor));
+        }
+
+        #[test]
+        fn sizes_never_panic(text in "\\PC{0,12}") {
+            let _ = parse_size(&text);
+        }
+    }
+
     #[test]
     fn addresses() {
         assert_eq!(
