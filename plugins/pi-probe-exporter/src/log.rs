@@ -1,4 +1,4 @@
-//! Where the exporter's event lines go: through the [`log`](::log) facade.
+//! Where the exporter's event lines go: through the `log` crate's facade.
 //!
 //! `main` installs nightwatch-core's stderr logger as a daemon
 //! ([`nightwatch_core::log`]): every event of ours, libraries' warnings,

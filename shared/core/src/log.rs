@@ -1,4 +1,4 @@
-//! Log lines through the [`log`](::log) facade, ours and the libraries'
+//! Log lines through the [`log`] facade, ours and the libraries'
 //! (rustls' handshake, reqwest's connections), on stderr only.
 //!
 //! A plugin logs only when asked: Sensu mixes a check's stderr into its
