@@ -29,8 +29,8 @@
 use std::io::Write as _;
 use std::sync::OnceLock;
 
-pub use ::log::{debug, error, info, trace, warn};
 use ::log::{Level, LevelFilter, Metadata, Record};
+pub use ::log::{debug, error, info, trace, warn};
 
 /// Who is logging, which decides what is shown by default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
