@@ -237,3 +237,43 @@ fn readings_are_spooled_while_graphite_is_down_and_survive_sigkill() {
     assert!(err.contains("cannot connect to graphite"), "{err}");
     assert!(err.contains("is saturated"), "{err}");
 }
+
+/// Runs the exporter with stderr going to a file and `JOURNAL_STREAM` set
+/// by `journal(dev, inode of that file)`; returns what it wrote there.
+fn stderr_under(journal: impl Fn(u64, u64) -> String, args: &[&str]) -> String {
+    use std::os::unix::fs::MetadataExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stderr");
+    let file = std::fs::File::create(&path).unwrap();
+    let meta = file.metadata().unwrap();
+    let status = bin()
+        .args(args)
+        .env("JOURNAL_STREAM", journal(meta.dev(), meta.ino()))
+        .stdout(Stdio::null())
+        .stderr(file)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+    std::fs::read_to_string(&path).unwrap()
+}
+
+#[test]
+fn under_systemd_lines_carry_their_syslog_priority_for_journald() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("exporter.toml");
+    std::fs::write(&cfg, "[reading]\nunit = \"K\"\n").unwrap();
+    let args = ["--config", cfg.to_str().unwrap(), "--check-config"];
+    // systemd names the stream stderr is: priority prefix, no name.
+    let err = stderr_under(|dev, ino| format!("{dev}:{ino}"), &args);
+    assert_eq!(
+        err,
+        format!(
+            "<3>{}:2: key `reading.unit`: \"K\": use \"F\" or \"C\"\n",
+            cfg.display()
+        )
+    );
+    // Inherited from a parent whose stderr was the journal, but ours is
+    // not: a plain line.
+    let err = stderr_under(|dev, ino| format!("{dev}:{}", ino + 1), &args);
+    assert!(err.starts_with("pi-probe-exporter: error: "), "{err}");
+}
