@@ -10,4 +10,5 @@ mod harness_selftest;
 mod nagios_config;
 mod pi_probe_exporter;
 mod search_client;
+mod search_nodes;
 mod sensu_checks;

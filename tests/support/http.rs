@@ -35,12 +35,12 @@ impl Response {
 
 /// `GET url`.
 pub fn get(url: &str) -> Result<Response, String> {
-    request("GET", url, None)
+    send("GET", url, &[], None)
 }
 
 /// `method url` with a JSON body (`Content-Type: application/json`).
 pub fn send_json(method: &str, url: &str, body: &str) -> Result<Response, String> {
-    request(method, url, Some(body))
+    send(method, url, &[], Some(body))
 }
 
 /// Percent-encodes a query-string value (RFC 3986 unreserved kept as is).
@@ -57,7 +57,14 @@ pub fn encode_query_value(value: &str) -> String {
     out
 }
 
-fn request(method: &str, url: &str, body: Option<&str>) -> Result<Response, String> {
+/// `method url` with extra `headers`; an `Accept` or `Content-Type` among
+/// them replaces the default `application/json` one (media-type tests).
+pub fn send(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Result<Response, String> {
     let (authority, path) = url
         .strip_prefix("http://")
         .map(|rest| rest.split_at(rest.find('/').unwrap_or(rest.len())))
@@ -70,15 +77,24 @@ fn request(method: &str, url: &str, body: Option<&str>) -> Result<Response, Stri
         .set_read_timeout(Some(IO_TIMEOUT))
         .and_then(|()| stream.set_write_timeout(Some(IO_TIMEOUT)))
         .map_err(|error| format!("{addr}: {error}"))?;
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\nAccept: application/json\r\n"
-    );
+    let given = |name: &str| {
+        headers
+            .iter()
+            .any(|(key, _)| key.eq_ignore_ascii_case(name))
+    };
+    let mut head =
+        format!("{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n");
+    if !given("Accept") {
+        head.push_str("Accept: application/json\r\n");
+    }
+    for (name, value) in headers {
+        let _ = write!(head, "{name}: {value}\r\n");
+    }
     if let Some(body) = body {
-        let _ = write!(
-            head,
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
-            body.len()
-        );
+        if !given("Content-Type") {
+            head.push_str("Content-Type: application/json\r\n");
+        }
+        let _ = write!(head, "Content-Length: {}\r\n", body.len());
     }
     head.push_str("\r\n");
     stream

@@ -12,6 +12,7 @@
 //! | carbon-cache + graphite-web | [`Graphite`] | 0.45 s; the first in a process 1.35 s (Django's migrate, once); a sent point is readable ~1 s later; carbon restart 0.3 s |
 //! | Nagios 4 | [`Nagios`] | 25 ms (after `nagios4 -v`); first check result ~0.9 s |
 //! | osmem-server (`OpenSearch` API) | [`OpenSearch`] | 0.2 s |
+//! | real `OpenSearch` 2/3, Elasticsearch 7/8 (server jars, shared per run) | [`SearchNode`] | FIXME |
 //! | nginx, `openssl s_server`, gnutls-serv | [`Nginx`], [`OpensslServer`], [`GnutlsServ`] | 20–60 ms |
 //! | test CA, leaf certificate | [`TestCa`] | 0.4 s each (RSA 2048 key generation) |
 //! | hanging, garbage and resetting TCP peers | [`FakeHangServer`], [`FakeGarbageServer`], [`FakeResetServer`] | in-process |
@@ -29,6 +30,7 @@ pub mod pagerduty;
 pub mod plugin_cmd;
 pub mod ports;
 pub mod process;
+pub mod search_node;
 pub mod shipped_config;
 pub mod story;
 pub mod tls;
@@ -40,6 +42,7 @@ pub use nightwatch_core::State;
 pub use opensearch::OpenSearch;
 pub use plugin_cmd::{PluginCmd, PluginRun, RawRun, plugin, plugin_at};
 pub use process::ServiceProcess;
+pub use search_node::{SearchFlavor, SearchNode};
 pub use tls::{GnutlsServ, KeyType, Leaf, Nginx, NginxBuilder, OpensslServer, TestCa};
 
 /// Seconds since the epoch: point timestamps, external-command times.
