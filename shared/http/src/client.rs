@@ -220,8 +220,9 @@ impl HttpClient {
 
     /// Sends `method` to `url` with an optional JSON body (already
     /// serialised), asking for JSON back. The media type is plain
-    /// `application/json` both ways: Elasticsearch 7 and `OpenSearch` answer
-    /// 406 to the `compatible-with` types of the Elasticsearch 8 clients.
+    /// `application/json` both ways: `OpenSearch` answers 406 to the
+    /// `compatible-with` types the Elasticsearch 8 clients send, and
+    /// Elasticsearch 9 refuses those of 8.
     pub fn send_json(
         &self,
         method: reqwest::Method,

@@ -2,9 +2,10 @@
 //! the plugins that read logs and audit events from them.
 //!
 //! It exists so that each plugin does not get the same things wrong again:
-//! - plain `application/json` both ways (Elasticsearch 7 and `OpenSearch`
-//!   answer 406 to the `compatible-with` media types of the Elasticsearch 8
-//!   clients), and no mapping type in any URL;
+//! - plain `application/json` both ways (`OpenSearch` answers 406 to the
+//!   `compatible-with` media types of the Elasticsearch 8 clients; measured
+//!   here, Elasticsearch 7.17 and 8 accept them), and no mapping type in
+//!   any URL;
 //! - `hits.total` read whether a number or `{value, relation}` ([`Total`]);
 //! - daily and hourly index patterns expanded in UTC to the indices a time
 //!   window touches ([`IndexPattern`], [`Window`]), sent with
