@@ -12,7 +12,7 @@
 //! | carbon-cache + graphite-web | [`Graphite`] | 0.45 s; the first in a process 1.35 s (Django's migrate, once); a sent point is readable ~1 s later; carbon restart 0.3 s |
 //! | Nagios 4 | [`Nagios`] | 25 ms (after `nagios4 -v`); first check result ~0.9 s |
 //! | osmem-server (`OpenSearch` API) | [`OpenSearch`] | 0.2 s |
-//! | real `OpenSearch` 2/3, Elasticsearch 7/8 (server jars, shared per run) | [`SearchNode`] | FIXME |
+//! | real `OpenSearch` 2/3, Elasticsearch 7/8 (server jars, shared per run) | [`SearchNode`] | 2–4 s alone, 13–15 s for all four at once; ~220 MB each |
 //! | nginx, `openssl s_server`, gnutls-serv | [`Nginx`], [`OpensslServer`], [`GnutlsServ`] | 20–60 ms |
 //! | test CA, leaf certificate | [`TestCa`] | 0.4 s each (RSA 2048 key generation) |
 //! | hanging, garbage and resetting TCP peers | [`FakeHangServer`], [`FakeGarbageServer`], [`FakeResetServer`] | in-process |
