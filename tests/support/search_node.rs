@@ -54,7 +54,7 @@ pub enum SearchFlavor {
 }
 
 impl SearchFlavor {
-    /// Every flavor, in the order of [`SearchFlavor::index`].
+    /// Every flavor: `OpenSearch` 2 and 3, then Elasticsearch 7 and 8.
     pub const ALL: [SearchFlavor; 4] = [
         SearchFlavor::OpenSearch2,
         SearchFlavor::OpenSearch3,
