@@ -333,6 +333,35 @@ fn no_index_at_all_is_no_index_naming_them_never_zero() {
             )
             .unwrap_err();
         assert_eq!(error.to_string(), "no index matches sc-absent-*", "{name}");
+
+        // As many names as fit in the request line the client allows: the
+        // server reads the line whole (its limit is 4 KiB), so the answer
+        // is still "no index", not a refused request.
+        let mut many = Vec::new();
+        while 1
+            + (many.len() + 1) * 20
+            + "/_count?ignore_unavailable=true&allow_no_indices=true&expand_wildcards=open".len()
+            <= nightwatch_search::MAX_REQUEST_TARGET
+        {
+            many.push(format!("sc-absent-long-{:04}", many.len()));
+        }
+        let error = es.count(&many, &Query::match_all()).unwrap_err();
+        assert!(
+            matches!(&error, SearchError::NoIndex { indices } if indices.len() == many.len()),
+            "{name}: {} names: {error}",
+            many.len()
+        );
+        assert!(
+            error
+                .to_string()
+                .ends_with(&format!("and {} more exists", many.len() - 4)),
+            "{error}"
+        );
+        // One more is refused before it is sent, saying what to do.
+        many.push("sc-absent-long-extra".into());
+        let error = es.count(&many, &Query::match_all()).unwrap_err();
+        assert_eq!(error.blame(), Blame::Usage, "{name}: {error}");
+        assert!(error.to_string().contains("use a wildcard"), "{error}");
     });
 }
 
