@@ -117,7 +117,7 @@ pub struct Sort {
     pub field: String,
     pub order: Order,
     /// The type to assume in indices where `field` is not mapped; without
-    /// it each such index fails its shards ("No mapping found for [field]
+    /// it each such index fails its shards ("No mapping found for \[field\]
     /// in order to sort on").
     pub unmapped_type: Option<String>,
 }
