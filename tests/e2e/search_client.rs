@@ -384,6 +384,12 @@ fn a_query_the_server_cannot_parse_is_the_users_with_its_reason() {
             "{name}: the server's reason names the query: {text}"
         );
         assert!(
+            text.ends_with(
+                "Failed to parse query [eventName:(]: Encountered \"<EOF>\" at line 1, column 11."
+            ),
+            "{name}: the parser's own words, on one line: {text}"
+        );
+        assert!(
             !text.contains("all shards failed"),
             "{name}: the root cause, not the summary: {text}"
         );

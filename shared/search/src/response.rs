@@ -442,6 +442,24 @@ mod tests {
         );
     }
 
+    /// As Elasticsearch 7.17 sent it (tests/e2e/search_client.rs): a sort
+    /// on a field one of two indices does not map.
+    #[test]
+    fn a_real_partial_answer() {
+        let reply: SearchResponse = serde_json::from_str(include_str!(
+            "../testdata/elasticsearch-7.17.29-sort-on-unmapped-field.json"
+        ))
+        .unwrap();
+        assert_eq!((reply.shards.total, reply.shards.failed), (2, 1));
+        assert_eq!(reply.shards.failed_indices(), ["sc-cap-b"]);
+        assert_eq!(
+            reply.shards.describe_failures(),
+            "sc-cap-b shard 0: No mapping found for [seq] in order to sort on"
+        );
+        assert_eq!(reply.hits.hits.len(), 1);
+        assert_eq!(reply.hits.hits[0].index, "sc-cap-a");
+    }
+
     #[test]
     fn terms_buckets_with_max_and_top_hits() {
         let reply: SearchResponse = serde_json::from_str(
