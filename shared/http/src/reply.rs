@@ -325,8 +325,8 @@ mod tests {
         );
     }
 
-    /// Bodies as the real servers sent them (tests/e2e/search_client.rs's
-    /// nodes, `query_string: "eventName:("`).
+    /// Bodies as the real servers sent them (the nodes of
+    /// `tests/e2e/search_client.rs`, `query_string: "eventName:("`).
     #[test]
     fn the_innermost_cause_says_what_is_wrong_with_the_query() {
         let expected = ErrorExcerpt {

@@ -442,7 +442,7 @@ mod tests {
         );
     }
 
-    /// As Elasticsearch 7.17 sent it (tests/e2e/search_client.rs): a sort
+    /// As Elasticsearch 7.17 sent it (`tests/e2e/search_client.rs`): a sort
     /// on a field one of two indices does not map.
     #[test]
     fn a_real_partial_answer() {
