@@ -294,6 +294,26 @@ fn a_daily_pattern_over_midnight_searches_both_days_and_only_them() {
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(within.count, 2, "{name}: late and early");
 
+        // An alias over both days, and a wildcard, are sent as given.
+        let alias = node.request(
+            "POST",
+            "/_aliases",
+            &[],
+            Some(
+                r#"{"actions":[{"add":{"indices":["sc-daily-2026.11.24","sc-daily-2026.11.25"],"alias":"sc-daily-recent"}}]}"#,
+            ),
+        );
+        assert_eq!(alias.status, 200, "{name}: {}", alias.body);
+        for given in ["sc-daily-recent", "sc-daily-2026.11.2*"] {
+            let pattern: IndexPattern = given.parse().expect("a name");
+            let indices = resolve(&[pattern], &window).expect("indices");
+            assert_eq!(indices, [given], "{name}");
+            let count = es
+                .count(&indices, &Query::within("@timestamp", &window))
+                .unwrap_or_else(|e| panic!("{name}: {given}: {e}"));
+            assert_eq!(count.count, 2, "{name}: {given}");
+        }
+
         // Tomorrow's index does not exist yet: no error, today's counts.
         let next = Window::new(at("2026-11-25T23:50:00Z"), at("2026-11-26T00:10:00Z"));
         let indices = resolve(std::slice::from_ref(&pattern), &next).expect("indices");
