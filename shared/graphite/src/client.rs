@@ -2,8 +2,9 @@
 
 use std::time::SystemTime;
 
+use nightwatch_core::Blame;
 use nightwatch_http::{
-    HttpClient, HttpConfig, HttpError, Url, error_excerpt, form_urlencode, redact,
+    HttpClient, HttpConfig, HttpError, Url, error_excerpt, form_urlencode, redact, status_blame,
 };
 
 use crate::render::{RenderParseError, Series, parse_render};
@@ -38,6 +39,21 @@ pub enum GraphiteError {
 }
 
 impl GraphiteError {
+    /// Whose fault this is, Graphite being the source of the measurement:
+    /// [`HttpError::blame`] without an answer, [`status_blame`] for a
+    /// refusal (a bad target is the user's, a 5xx Graphite's), Graphite's
+    /// for a reply that is not render JSON.
+    #[must_use]
+    pub fn blame(&self) -> Blame {
+        match self {
+            GraphiteError::Unreachable(http) | GraphiteError::Http(http) => {
+                http.blame(Blame::Source)
+            }
+            GraphiteError::Status { status, .. } => status_blame(*status, Blame::Source),
+            GraphiteError::Reply { .. } => Blame::Source,
+        }
+    }
+
     fn from_http(error: HttpError) -> GraphiteError {
         if error.is_unreachable() {
             GraphiteError::Unreachable(error)
@@ -143,6 +159,24 @@ pub fn error_message(body: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bad_target_is_the_users_a_crash_graphites() {
+        let status = |status: u16| GraphiteError::Status {
+            url: "http://g/render".into(),
+            status,
+            message: "m".into(),
+        };
+        assert_eq!(status(400).blame(), Blame::Usage);
+        assert_eq!(status(401).blame(), Blame::Usage);
+        assert_eq!(status(500).blame(), Blame::Source);
+        let down = GraphiteError::from_http(HttpError::Connect {
+            url: "http://g/render".into(),
+            reason: "Connection refused".into(),
+        });
+        assert!(matches!(down, GraphiteError::Unreachable(_)));
+        assert_eq!(down.blame(), Blame::Source);
+    }
 
     #[test]
     fn traceback_exception_line_is_the_message() {

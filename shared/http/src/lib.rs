@@ -12,6 +12,8 @@ pub mod secret;
 
 pub use args::{HttpArgs, SecretNames};
 pub use client::{Auth, HttpClient, HttpConfig, HttpError, Response, form_urlencode, redact};
-pub use reply::{ErrorExcerpt, JsonReply, RequestError, StatusError, error_excerpt, text_excerpt};
+pub use reply::{
+    ErrorExcerpt, JsonReply, RequestError, StatusError, error_excerpt, status_blame, text_excerpt,
+};
 pub use reqwest::{Method, Url};
 pub use secret::{Secret, SecretError};

@@ -40,22 +40,28 @@ impl StatusError {
         }
     }
 
-    /// Whose fault the refusal is, when the server plays the part `server`.
-    /// Decided here once for every client:
-    /// - 401, 403 (credentials, permissions), 404 (a path that does not
-    ///   exist: a wrong URL prefix), 400 and the other 4xx (a query or
-    ///   request the server cannot take): the user's configuration;
-    /// - 406 and 415 (the media type we send): ours, a bug;
-    /// - 408, 429 (rejected under load), 5xx, and anything else: the
-    ///   server's.
+    /// Whose fault the refusal is: [`status_blame`].
     #[must_use]
     pub fn blame(&self, server: Blame) -> Blame {
-        match self.status {
-            406 | 415 => Blame::Internal,
-            408 | 429 => server,
-            400..=499 => Blame::Usage,
-            _ => server,
-        }
+        status_blame(self.status, server)
+    }
+}
+
+/// Whose fault an error status is, when the server plays the part
+/// `server`. Decided here once for every client:
+/// - 401, 403 (credentials, permissions), 404 (a path that does not
+///   exist: a wrong URL prefix), 400 and the other 4xx (a query or
+///   request the server cannot take): the user's configuration;
+/// - 406 and 415 (the media type we send): ours, a bug;
+/// - 408, 429 (rejected under load), 5xx, and anything else: the
+///   server's.
+#[must_use]
+pub fn status_blame(status: u16, server: Blame) -> Blame {
+    match status {
+        406 | 415 => Blame::Internal,
+        408 | 429 => server,
+        400..=499 => Blame::Usage,
+        _ => server,
     }
 }
 
