@@ -1,0 +1,66 @@
+//! Command-line options, parsed straight into domain values.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use nightwatch_core::duration::parse_duration;
+use nightwatch_core::{CommonArgs, PluginArgs};
+
+use crate::verdict::Profile;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "check-tls-ciphers",
+    version,
+    max_term_width = 80,
+    about = "List every protocol, cipher suite and group a TLS server accepts and judge them against Mozilla's profiles",
+    after_help = "Example (page on anything outside Mozilla intermediate, warn 30 days before expiry):\n  \
+        check-tls-ciphers -H www.example.org -w 30d -c 14d"
+)]
+pub struct Args {
+    /// Host name or IP address of the server
+    #[arg(short = 'H', long, value_name = "HOST")]
+    pub host: String,
+
+    /// TCP port
+    #[arg(short = 'p', long, default_value_t = 443)]
+    pub port: u16,
+
+    /// Server name sent in SNI [default: the host, none for an IP address]
+    #[arg(long, value_name = "NAME")]
+    pub sni: Option<String>,
+
+    /// The policy to judge against
+    #[arg(long, value_enum, default_value_t = Profile::MozillaIntermediate)]
+    pub profile: Profile,
+
+    /// Warning when the certificate expires within this long
+    #[arg(short = 'w', long, value_name = "DURATION", default_value = "30d", value_parser = parse_duration)]
+    pub warning: Duration,
+
+    /// Critical when the certificate expires within this long
+    #[arg(short = 'c', long, value_name = "DURATION", default_value = "14d", value_parser = parse_duration)]
+    pub critical: Duration,
+
+    /// Trust anchors (PEM) for the chain [default: the system's roots]
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+
+    /// Pause between connections, for servers that rate-limit
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
+    pub delay: Duration,
+
+    /// Print the whole scan as JSON instead of the plugin output
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+impl PluginArgs for Args {
+    fn common(&self) -> &CommonArgs {
+        &self.common
+    }
+}

@@ -1,0 +1,397 @@
+//! check-tls-ciphers: every protocol version, cipher suite and group a TLS
+//! server accepts, found with hand-built ClientHellos (so suites no modern
+//! library offers are still seen), the certificate read through a real
+//! rustls handshake, all judged against one of Mozilla's profiles.
+
+// TLS message names (ServerHello, HelloRetryRequest) are words here, not code.
+#![allow(clippy::doc_markdown)]
+
+pub mod args;
+pub mod cert;
+pub mod probe;
+pub mod scan;
+pub mod suites;
+pub mod verdict;
+pub mod wire;
+
+use std::io::Write as _;
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs as _};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use nightwatch_core::{Blame, CheckError, Context, Finding, Perfdata, Report, State, Uom};
+
+pub use args::Args;
+use cert::{CertError, CertFacts, Want};
+use probe::{ConnectError, Prober};
+use scan::{Order, Scan};
+use suites::Version;
+use verdict::ExpiryThresholds;
+
+/// The word that leads every line this plugin prints.
+pub const LABEL: &str = "TLS";
+
+/// Time kept back from the timeout so the plugin's own message, not the
+/// watchdog's, reports a slow server.
+const REPLY_MARGIN: Duration = Duration::from_millis(300);
+/// Longest wait for one reply: a silent server must not eat the whole
+/// timeout on the first probe.
+const MAX_READ_WAIT: Duration = Duration::from_secs(5);
+
+/// Why the check could not judge anything.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckTlsError {
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    #[error("cannot resolve {host}")]
+    Resolve {
+        host: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Cert(CertError),
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl CheckError for CheckTlsError {
+    fn blame(&self) -> Blame {
+        match self {
+            CheckTlsError::Connect(_)
+            | CheckTlsError::Cert(CertError::Connect(_) | CertError::Handshake { .. }) => {
+                Blame::Monitored
+            }
+            CheckTlsError::Resolve { .. }
+            | CheckTlsError::Usage(_)
+            | CheckTlsError::Cert(CertError::CaFile { .. }) => Blame::Usage,
+            CheckTlsError::Cert(CertError::Parse(_)) => Blame::Monitored,
+            CheckTlsError::Cert(CertError::Setup(_)) => Blame::Internal,
+        }
+    }
+}
+
+/// Everything found, as `--json` prints it.
+#[derive(Debug, serde::Serialize)]
+pub struct Outcome {
+    pub host: String,
+    pub port: u16,
+    pub sni: Option<String>,
+    pub profile: verdict::Profile,
+    pub state: String,
+    pub scan: Scan,
+    pub certificates: Vec<CertFacts>,
+    pub findings: Vec<String>,
+    pub connections: u32,
+    pub elapsed_seconds: f64,
+}
+
+/// Scans the server and judges it.
+pub fn check(args: &Args, context: &Context) -> Result<Report, CheckTlsError> {
+    let started = Instant::now();
+    if args.critical > args.warning {
+        return Err(CheckTlsError::Usage(format!(
+            "-c ({}) must not be longer than -w ({}): critical comes closer to expiry",
+            nightwatch_core::display::duration(args.critical),
+            nightwatch_core::display::duration(args.warning)
+        )));
+    }
+    let roots = cert::roots(args.ca_file.as_deref()).map_err(CheckTlsError::Cert)?;
+    let addr = resolve(&args.host, args.port)?;
+    let sni = match (&args.sni, args.host.parse::<IpAddr>()) {
+        (Some(sni), _) => Some(sni.clone()),
+        (None, Ok(_)) => None,
+        (None, Err(_)) => Some(args.host.clone()),
+    };
+    let read_timeout = context
+        .remaining()
+        .saturating_sub(REPLY_MARGIN)
+        .clamp(Duration::from_millis(100), MAX_READ_WAIT);
+    let mut prober = Prober::new(addr, sni.clone(), read_timeout, args.delay);
+    context.doing(format!("scanning {addr}"));
+    let scan = scan::scan(&mut prober)?;
+
+    let (certs, cert_problem) = if scan.versions.is_empty() {
+        (Vec::new(), None)
+    } else {
+        context.doing(format!("reading the certificate of {addr}"));
+        read_certs(&mut prober, &scan, &args.host, &roots)?
+    };
+
+    let now = unix_now();
+    let expiry = ExpiryThresholds {
+        warning: args.warning,
+        critical: args.critical,
+    };
+    let mut findings = verdict::judge(args.profile, &scan, &certs, expiry, now);
+    if scan.versions.is_empty() {
+        let why = scan.not_tls.as_deref().map_or_else(
+            || "no protocol version was accepted".to_owned(),
+            |e| format!("it answered with {e}"),
+        );
+        findings.insert(
+            0,
+            Finding::new(State::Critical, format!("no TLS on {addr}: {why}")),
+        );
+    }
+    if let Some(problem) = &cert_problem {
+        findings.push(Finding::new(State::Warning, problem.clone()));
+    }
+
+    let mut report = context.report();
+    let elapsed = started.elapsed();
+    if args.json {
+        let state = State::worst_of(findings.iter().map(|f| f.state));
+        let outcome = Outcome {
+            host: args.host.clone(),
+            port: args.port,
+            sni,
+            profile: args.profile,
+            state: state.to_string(),
+            scan,
+            certificates: certs,
+            findings: findings
+                .iter()
+                .map(|f| f.detail.clone().unwrap_or_else(|| f.summary.clone()))
+                .collect(),
+            connections: prober.connections(),
+            elapsed_seconds: elapsed.as_secs_f64(),
+        };
+        let mut stdout = std::io::stdout().lock();
+        let _ = serde_json::to_writer_pretty(&mut stdout, &outcome);
+        let _ = writeln!(stdout);
+        let _ = stdout.flush();
+        // For machines: the document alone, with the verdict's exit code.
+        std::process::exit(state.exit_code());
+    }
+
+    let count = findings.len();
+    for finding in findings {
+        report.add_finding(finding);
+    }
+    if count == 0 {
+        report = report.with_summary(ok_summary(args.profile, &scan, &certs, now));
+    }
+    for line in long_text(args.profile, &scan, &certs) {
+        report.add_detail(line);
+    }
+    for note in &scan.notes {
+        log::debug!("{note}");
+    }
+    add_perfdata(
+        &mut report,
+        &scan,
+        &certs,
+        args,
+        now,
+        prober.connections(),
+        elapsed,
+    );
+    Ok(report)
+}
+
+/// The certificates (one per key type the suites show), or why none was
+/// read: a failed handshake is a finding, not an error, when the hellos
+/// already proved the server speaks TLS.
+fn read_certs(
+    prober: &mut Prober,
+    scan: &Scan,
+    host: &str,
+    roots: &std::sync::Arc<rustls::RootCertStore>,
+) -> Result<(Vec<CertFacts>, Option<String>), CheckTlsError> {
+    let mut certs = Vec::new();
+    let mut problem = None;
+    let legacy_only = scan.versions.iter().all(|v| v.version < Version::Tls12);
+    for want in cert_wants(scan) {
+        match cert::fetch(prober, host, roots, want) {
+            Ok(facts) => certs.push(facts),
+            Err(CertError::Handshake { source, .. }) if legacy_only => {
+                problem = Some(format!(
+                    "certificate not read: rustls speaks only TLS 1.2 and 1.3 ({source})"
+                ));
+            }
+            Err(CertError::Handshake { source, .. }) => {
+                problem = Some(format!(
+                    "certificate not read: the rustls handshake failed: {source}"
+                ));
+            }
+            Err(error) => return Err(CheckTlsError::Cert(error)),
+        }
+    }
+    // Two keys of the same type are the same certificate read twice.
+    certs.dedup_by(|a, b| a.key_type == b.key_type && a.not_after == b.not_after);
+    Ok((certs, problem))
+}
+
+fn unix_now() -> i64 {
+    i64::try_from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs(),
+    )
+    .unwrap_or(i64::MAX)
+}
+
+fn resolve(host: &str, port: u16) -> Result<SocketAddr, CheckTlsError> {
+    let resolve_error = |source| CheckTlsError::Resolve {
+        host: host.to_owned(),
+        source,
+    };
+    (host, port)
+        .to_socket_addrs()
+        .map_err(resolve_error)?
+        .next()
+        .ok_or_else(|| resolve_error(std::io::Error::other("no address")))
+}
+
+/// One handshake, or one per key type when the suites show the server has
+/// both an RSA and an ECDSA certificate.
+fn cert_wants(scan: &Scan) -> Vec<Want> {
+    let auths: Vec<&str> = scan
+        .versions
+        .iter()
+        .flat_map(|v| v.suites.iter())
+        .filter_map(|&c| suites::by_code(c).map(|s| s.auth))
+        .collect();
+    if auths.contains(&"RSA") && auths.contains(&"ECDSA") {
+        vec![Want::Ecdsa, Want::Rsa]
+    } else {
+        vec![Want::Any]
+    }
+}
+
+fn ok_summary(profile: verdict::Profile, scan: &Scan, certs: &[CertFacts], now: i64) -> String {
+    let versions: Vec<&str> = scan.versions.iter().map(|v| v.version.name()).collect();
+    let suites: usize = scan.versions.iter().map(|v| v.suites.len()).sum();
+    let expiry = certs
+        .iter()
+        .map(|c| c.not_after)
+        .min()
+        .map(|at| {
+            format!(
+                ", certificate expires {}",
+                nightwatch_core::display::from_now(Duration::from_secs(
+                    u64::try_from(at - now).unwrap_or(0)
+                ))
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "{} compliant: {}, {suites} suites{expiry}",
+        profile.name(),
+        versions.join(" and ")
+    )
+}
+
+fn long_text(profile: verdict::Profile, scan: &Scan, certs: &[CertFacts]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for entry in &scan.versions {
+        let names: Vec<String> = entry
+            .suites
+            .iter()
+            .map(|&c| {
+                let mark = if profile.allows_suite(entry.version, c) {
+                    ""
+                } else {
+                    " ✗"
+                };
+                format!("{}{mark}", suites::name_of(c))
+            })
+            .collect();
+        lines.push(format!("{}: {}", entry.version, names.join(", ")));
+    }
+    let group_list = |groups: &[u16]| {
+        groups
+            .iter()
+            .map(|&g| {
+                let mark = if profile.allows_group(g) { "" } else { " ✗" };
+                format!("{}{mark}", suites::group_name(g))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !scan.tls13_groups.is_empty() {
+        lines.push(format!(
+            "TLS 1.3 groups: {}",
+            group_list(&scan.tls13_groups)
+        ));
+    }
+    if !scan.tls12_groups.is_empty() {
+        lines.push(format!(
+            "ECDHE curves (TLS ≤ 1.2): {}",
+            group_list(&scan.tls12_groups)
+        ));
+    }
+    match scan.order {
+        Some(Order::Server) => lines.push("suite order: the server decides".into()),
+        Some(Order::Client) => lines.push("suite order: the client decides".into()),
+        None => {}
+    }
+    for cert in certs {
+        let key = match &cert.curve {
+            Some(curve) => format!("{} {curve}", cert.key_type),
+            None => format!("{} {} bits", cert.key_type, cert.key_bits),
+        };
+        lines.push(format!(
+            "certificate: {}, {key}, {}, valid {} to {}, names {}, issuer {}, chain {} ({})",
+            cert.subject,
+            cert.signature,
+            nightwatch_core::display::clock(cert.not_before),
+            nightwatch_core::display::clock(cert.not_after),
+            cert.names.join(", "),
+            cert.issuer,
+            cert.chain_error.as_deref().unwrap_or("verified"),
+            cert.protocol,
+        ));
+    }
+    lines
+}
+
+#[allow(clippy::too_many_arguments)]
+fn add_perfdata(
+    report: &mut Report,
+    scan: &Scan,
+    certs: &[CertFacts],
+    args: &Args,
+    now: i64,
+    connections: u32,
+    elapsed: Duration,
+) {
+    if let Some(cert) = certs.iter().min_by_key(|c| c.not_after) {
+        let days = (cert.not_after - now) as f64 / 86_400.0;
+        let warn = args.warning.as_secs_f64() / 86_400.0;
+        let crit = args.critical.as_secs_f64() / 86_400.0;
+        let thresholds = nightwatch_core::Thresholds::new(
+            Some(nightwatch_core::Range::new(warn, f64::INFINITY, false)),
+            Some(nightwatch_core::Range::new(crit, f64::INFINITY, false)),
+        );
+        report.add_perfdata(
+            Perfdata::new("days_left", Some((days * 10.0).round() / 10.0))
+                .with_thresholds(&thresholds),
+        );
+    }
+    if let Some(bits) = certs.iter().map(|c| c.key_bits).min() {
+        report.add_perfdata(Perfdata::new("key_bits", Some(f64::from(bits))));
+    }
+    for version in Version::ALL {
+        let count = scan.suites_for(version).len();
+        report.add_perfdata(
+            Perfdata::new(format!("suites_{}", version.label()), Some(count as f64)).with_min(0.0),
+        );
+    }
+    let violations = report
+        .findings()
+        .iter()
+        .filter(|f| f.state != State::Ok)
+        .count();
+    report.add_perfdata(Perfdata::new("violations", Some(violations as f64)).with_min(0.0));
+    report.add_perfdata(Perfdata::new("connections", Some(f64::from(connections))).with_min(0.0));
+    report.add_perfdata(
+        Perfdata::new(
+            "time",
+            Some((elapsed.as_secs_f64() * 1000.0).round() / 1000.0),
+        )
+        .with_uom(Uom::Seconds)
+        .with_min(0.0),
+    );
+}

@@ -1,0 +1,6 @@
+use check_tls_ciphers::{Args, LABEL, check};
+use nightwatch_core::FaultStates;
+
+fn main() {
+    nightwatch_core::guard::run::<Args, _>(LABEL, FaultStates::default(), check);
+}

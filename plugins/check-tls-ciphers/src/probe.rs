@@ -1,0 +1,143 @@
+//! One connection per hello: connect, send it, read until the reply is
+//! known, close. Counts connections for perfdata.
+
+use std::io::{ErrorKind, Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use crate::wire::{Hello, Progress, Reply, WireError, parse_reply};
+
+/// How one probe ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Answer(Reply),
+    /// The server closed or reset the connection before answering.
+    Closed,
+    /// No answer within the read timeout.
+    Silent,
+    /// Bytes that are not TLS, or a TLS message cut short.
+    Garbage(WireError),
+}
+
+/// The connection itself failed: the port is closed or unreachable.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot connect to {addr}")]
+pub struct ConnectError {
+    pub addr: SocketAddr,
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// Sends hellos to one server.
+#[derive(Debug)]
+pub struct Prober {
+    pub addr: SocketAddr,
+    pub sni: Option<String>,
+    /// Longest wait for one connection or reply.
+    pub read_timeout: Duration,
+    /// Pause between connections, for servers that rate-limit.
+    pub delay: Duration,
+    connections: u32,
+    last: Option<Instant>,
+}
+
+impl Prober {
+    #[must_use]
+    pub fn new(
+        addr: SocketAddr,
+        sni: Option<String>,
+        read_timeout: Duration,
+        delay: Duration,
+    ) -> Prober {
+        Prober {
+            addr,
+            sni,
+            read_timeout,
+            delay,
+            connections: 0,
+            last: None,
+        }
+    }
+
+    /// Connections made so far (the certificate handshakes add theirs).
+    #[must_use]
+    pub fn connections(&self) -> u32 {
+        self.connections
+    }
+
+    /// Opens a connection, honouring `--delay`; counted.
+    pub fn connect(&mut self) -> Result<TcpStream, ConnectError> {
+        if let Some(last) = self.last {
+            let wait = self.delay.saturating_sub(last.elapsed());
+            if !wait.is_zero() {
+                std::thread::sleep(wait);
+            }
+        }
+        self.last = Some(Instant::now());
+        self.connections += 1;
+        let stream =
+            TcpStream::connect_timeout(&self.addr, self.read_timeout).map_err(|source| {
+                ConnectError {
+                    addr: self.addr,
+                    source,
+                }
+            })?;
+        // Hellos are single writes; Nagle would only delay them.
+        let _ = stream.set_nodelay(true);
+        Ok(stream)
+    }
+
+    /// Sends `hello` and reads the answer; `want_curve` reads a TLS ≤ 1.2
+    /// flight on to the ServerKeyExchange.
+    pub fn probe(&mut self, hello: &Hello<'_>, want_curve: bool) -> Result<Outcome, ConnectError> {
+        let mut stream = self.connect()?;
+        let bytes = hello.to_bytes(random());
+        if stream.write_all(&bytes).is_err() {
+            return Ok(Outcome::Closed);
+        }
+        let deadline = Instant::now() + self.read_timeout;
+        let mut buffer = Vec::with_capacity(4096);
+        let mut chunk = [0u8; 4096];
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+                return Ok(Outcome::Silent);
+            }
+            match stream.read(&mut chunk) {
+                Ok(0) => {
+                    return Ok(match parse_reply(&buffer, want_curve) {
+                        Err(error) => Outcome::Garbage(error),
+                        Ok(_) if buffer.is_empty() => Outcome::Closed,
+                        Ok(_) => Outcome::Garbage(WireError::Malformed("reply cut short")),
+                    });
+                }
+                Ok(n) => {
+                    buffer.extend_from_slice(&chunk[..n]);
+                    match parse_reply(&buffer, want_curve) {
+                        Ok(Progress::Done(reply)) => return Ok(Outcome::Answer(reply)),
+                        Ok(Progress::NeedMore) => {}
+                        Err(error) => return Ok(Outcome::Garbage(error)),
+                    }
+                }
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                    return Ok(Outcome::Silent);
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(_) => return Ok(Outcome::Closed),
+            }
+        }
+    }
+}
+
+/// Client randoms need not be secret here (the handshake never finishes),
+/// only different per probe.
+fn random() -> [u8; 32] {
+    use std::hash::{BuildHasher as _, Hasher as _};
+    let mut out = [0u8; 32];
+    for chunk in out.chunks_mut(8) {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u128(Instant::now().elapsed().as_nanos());
+        chunk.copy_from_slice(&hasher.finish().to_be_bytes());
+    }
+    out
+}
