@@ -1,0 +1,3 @@
+fn main() {
+    check_change_window::main();
+}
