@@ -16,6 +16,9 @@ Examples:
   check-change-window --changes /srv/changes --host web01
   check-change-window --changes /srv/changes --all --freeze /srv/freeze.yaml \\
     --require rollback,test --at '2026-12-03 03:00 Europe/Berlin'
+  check-change-window --changes /srv/changes --host web01 --observed es \\
+    --url http://es:9200 --index 'logstash-%Y.%m.%d' --query 'tags:deploy' \\
+    --host-field host.keyword
 
 Tools (not checks; see their --help):
   check-change-window digest FILE       the digest a reviewer approves
@@ -112,7 +115,7 @@ pub enum Tool {
 /// Where downtime goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// Nagios external commands (SCHEDULE_HOST_DOWNTIME, SCHEDULE_SVC_DOWNTIME)
+    /// Nagios external commands (`SCHEDULE_HOST_DOWNTIME`, `SCHEDULE_SVC_DOWNTIME`)
     Nagios,
     /// Sensu Go silenced entries, for `sensuctl create`
     Sensu,

@@ -7,6 +7,7 @@
 //! part of what was approved) but re-indenting the YAML does not.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
@@ -27,7 +28,7 @@ pub fn plan_digest(change: &Change) -> String {
         "id": change.id,
         "summary": change.summary,
         "author": change.author,
-        "hosts": change.hosts.iter().map(|h| h.as_str()).collect::<Vec<_>>(),
+        "hosts": change.hosts.iter().map(crate::hosts::HostPattern::as_str).collect::<Vec<_>>(),
         "stakeholders": change.stakeholders,
         "window": change.window.as_ref().map(|w| json!({
             "start": w.start.canonical(),
@@ -40,7 +41,7 @@ pub fn plan_digest(change: &Change) -> String {
     let mut text = String::with_capacity(7 + 64);
     text.push_str("sha256:");
     for byte in hash {
-        text.push_str(&format!("{byte:02x}"));
+        let _ = write!(text, "{byte:02x}");
     }
     text
 }

@@ -331,3 +331,218 @@ pub fn span_until(now: Timestamp, at: Timestamp) -> Duration {
         span(now, at)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::record::parse_markdown;
+    use crate::when::parse_time;
+
+    const FREEZE: &str =
+        "zone: Europe/Berlin\nyearly:\n  - name: year-end\n    from: 12-20\n    to: 01-02\n";
+
+    /// A change by alice on web01; `front` adds or overrides front matter.
+    fn change(front: &str, approved_by: &str) -> Change {
+        let text = format!(
+            "---\nid: C-1\nsummary: swap disks\nauthor: alice\nhosts: [web01]\nstakeholders: [web-team]\n{front}\n---\n## Roll-back plan\nput the old disk back\nreboot\ncheck md0\nwatch it\n"
+        );
+        let mut change = parse_markdown(Path::new("c-1.md"), &text).unwrap();
+        if !approved_by.is_empty() {
+            change.approvals.push(crate::record::Approval {
+                by: approved_by.into(),
+                at: None,
+                digest: Some(change.digest.clone()),
+            });
+        }
+        change
+    }
+
+    fn rules(at: &str) -> Rules {
+        Rules {
+            now: parse_time(at).unwrap().timestamp,
+            horizon: Duration::from_hours(24),
+            overrun_critical: Duration::from_mins(30),
+            require: Vec::new(),
+        }
+    }
+
+    fn verdict(change: &Change, at: &str) -> Vec<(State, String)> {
+        let freeze = Calendar::parse("freeze.yaml", FREEZE).unwrap();
+        judge(change, &rules(at), &freeze)
+            .into_iter()
+            .map(|f| (f.state, f.summary))
+            .collect()
+    }
+
+    fn worst(change: &Change, at: &str) -> State {
+        State::worst_of(verdict(change, at).into_iter().map(|(s, _)| s))
+    }
+
+    const WINDOW: &str =
+        "window:\n  start: 2026-12-02 14:00 Europe/Berlin\n  end: 2026-12-02 15:00 Europe/Berlin";
+
+    #[test]
+    fn in_progress_needs_someone_other_than_the_author() {
+        let at = "2026-12-02 14:30 Europe/Berlin";
+        let front = format!("status: in-progress\n{WINDOW}");
+        assert_eq!(worst(&change(&front, "bob"), at), State::Ok);
+        assert_eq!(
+            verdict(&change(&front, ""), at),
+            [(State::Critical, "C-1 in progress without approval".into())]
+        );
+        for spelling in ["alice", "Alice", " a lice ", "ALICE"] {
+            assert_eq!(
+                verdict(&change(&front, spelling), at),
+                [(
+                    State::Critical,
+                    "C-1 in progress, approved only by its author alice".into()
+                )],
+                "{spelling:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_plan_edited_after_its_lgtm_is_critical() {
+        let mut edited = change(&format!("status: approved\n{WINDOW}"), "bob");
+        edited.digest = "sha256:changed".into();
+        let found = verdict(&edited, "2026-12-02 10:00 Europe/Berlin");
+        assert_eq!(
+            found[0],
+            (State::Critical, "C-1 plan changed after bob's LGTM".into())
+        );
+        // A second reviewer who read the new plan makes it valid again.
+        edited.approvals.push(crate::record::Approval {
+            by: "carol".into(),
+            at: None,
+            digest: Some("sha256:changed".into()),
+        });
+        assert_eq!(worst(&edited, "2026-12-02 10:00 Europe/Berlin"), State::Ok);
+    }
+
+    #[test]
+    fn window_boundaries_are_exact() {
+        let c = change(&format!("status: in-progress\n{WINDOW}"), "bob");
+        assert_eq!(
+            worst(&c, "2026-12-02 13:59:59 Europe/Berlin"),
+            State::Critical
+        );
+        assert_eq!(
+            verdict(&c, "2026-12-02 13:59:59 Europe/Berlin")[0].1,
+            "C-1 in progress 1s before its window opens (2026-12-02 14:00 CET)"
+        );
+        assert_eq!(worst(&c, "2026-12-02 14:00 Europe/Berlin"), State::Ok);
+        assert_eq!(worst(&c, "2026-12-02 15:00 Europe/Berlin"), State::Ok);
+        assert_eq!(
+            worst(&c, "2026-12-02 15:00:01 Europe/Berlin"),
+            State::Warning
+        );
+        assert_eq!(worst(&c, "2026-12-02 15:30 Europe/Berlin"), State::Warning);
+        assert_eq!(
+            worst(&c, "2026-12-02 15:30:01 Europe/Berlin"),
+            State::Critical
+        );
+        let freeze = Calendar::default();
+        let overrun = judge(&c, &rules("2026-12-02 15:10 Europe/Berlin"), &freeze);
+        assert_eq!(overrun[0].summary, "C-1 overran its window by 10m");
+        assert_eq!(
+            overrun[0].detail.as_deref(),
+            Some(
+                "C-1 overran its window by 10m (ended 2026-12-02 15:00 CET): roll back: put the old disk back / reboot / check md0 …; call alice, stakeholders web-team"
+            )
+        );
+    }
+
+    #[test]
+    fn freezes_stop_work_unless_excepted() {
+        let window = "window:\n  start: 2026-12-21 10:00 Europe/Berlin\n  end: 2026-12-21 11:00 Europe/Berlin";
+        let at = "2026-12-21 10:30 Europe/Berlin";
+        let running = change(&format!("status: in-progress\n{window}"), "bob");
+        assert_eq!(
+            verdict(&running, at),
+            [(
+                State::Critical,
+                "C-1 in progress in freeze year-end without an exception".into()
+            )]
+        );
+        let excepted = change(
+            &format!("status: in-progress\nfreeze_exception: true\n{window}"),
+            "bob",
+        );
+        assert_eq!(worst(&excepted, at), State::Ok);
+        let planned = change(&format!("status: approved\n{window}"), "bob");
+        assert_eq!(
+            verdict(&planned, "2026-12-01 10:00 Europe/Berlin"),
+            [(
+                State::Warning,
+                "C-1 scheduled inside freeze year-end".into()
+            )]
+        );
+        // A window ending as the freeze starts is not inside it.
+        let before = "window:\n  start: 2026-12-19 23:00 Europe/Berlin\n  end: 2026-12-20 00:00 Europe/Berlin";
+        let planned = change(&format!("status: approved\n{before}"), "bob");
+        assert_eq!(worst(&planned, "2026-12-19 10:00 Europe/Berlin"), State::Ok);
+    }
+
+    #[test]
+    fn an_ended_window_that_stayed_approved_warns() {
+        let c = change(&format!("status: approved\n{WINDOW}"), "bob");
+        assert_eq!(worst(&c, "2026-12-02 14:59:59 Europe/Berlin"), State::Ok);
+        assert_eq!(
+            verdict(&c, "2026-12-02 17:00 Europe/Berlin"),
+            [(
+                State::Warning,
+                "C-1 window ended 2h ago, still approved".into()
+            )]
+        );
+        let done = change(&format!("status: done\n{WINDOW}"), "bob");
+        assert!(verdict(&done, "2026-12-02 17:00 Europe/Berlin").is_empty());
+    }
+
+    #[test]
+    fn required_plans_and_the_horizon() {
+        let c = change(&format!("status: approved\n{WINDOW}"), "bob");
+        let mut strict = rules("2026-12-01 14:00 Europe/Berlin");
+        strict.require = vec![Plan::Rollback, Plan::Test];
+        let found = judge(&c, &strict, &Calendar::default());
+        assert_eq!(found[0].summary, "C-1 has no test plan");
+        assert_eq!(found[0].state, State::Warning);
+        assert_eq!(
+            verdict(&c, "2026-12-01 14:00 Europe/Berlin"),
+            [(
+                State::Ok,
+                "C-1 starts in 24h (2026-12-02 14:00 CET), stakeholders web-team".into()
+            )]
+        );
+        assert!(
+            verdict(&c, "2026-12-01 13:59:59 Europe/Berlin").is_empty(),
+            "beyond the horizon"
+        );
+    }
+
+    #[test]
+    fn windows_across_dst_midnight_and_new_year() {
+        // Berlin falls back inside this window: 01:30 to 03:30 is 3 hours.
+        let fall = "window:\n  start: 2026-10-25 01:30 Europe/Berlin\n  end: 2026-10-25 03:30 Europe/Berlin";
+        let c = change(&format!("status: in-progress\n{fall}"), "bob");
+        assert_eq!(worst(&c, "2026-10-25T02:29:00Z"), State::Ok, "03:29 CET");
+        assert_eq!(worst(&c, "2026-10-25T02:30:01Z"), State::Warning);
+        // New York springs forward inside this one: 01:30 to 03:30 is 1 hour.
+        let spring = "window:\n  start: 2026-03-08 01:30 America/New_York\n  end: 2026-03-08 03:30 America/New_York";
+        let c = change(&format!("status: in-progress\n{spring}"), "bob");
+        assert_eq!(
+            worst(&c, "2026-03-08T07:30:00Z"),
+            State::Ok,
+            "03:30 EDT is the end"
+        );
+        assert_eq!(worst(&c, "2026-03-08T07:30:01Z"), State::Warning);
+        // Across midnight and New Year, in Tokyo.
+        let year = "window:\n  start: 2026-12-31 23:00 Asia/Tokyo\n  end: 2027-01-01 01:00 Asia/Tokyo\nfreeze_exception: true";
+        let c = change(&format!("status: in-progress\n{year}"), "bob");
+        assert_eq!(worst(&c, "2027-01-01 00:59 Asia/Tokyo"), State::Ok);
+        assert_eq!(worst(&c, "2026-12-31 22:59 Asia/Tokyo"), State::Critical);
+        assert_eq!(worst(&c, "2027-01-01 01:31 Asia/Tokyo"), State::Critical);
+    }
+}

@@ -21,6 +21,7 @@ pub mod tools;
 pub mod when;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use jiff::Timestamp;
 use nightwatch_core::{Blame, CheckError, Context, FaultStates, Finding, Perfdata, Report, State};
@@ -44,13 +45,20 @@ pub enum ChangeWindowError {
     },
     #[error(transparent)]
     Freeze(#[from] FreezeError),
+    #[error(transparent)]
+    Observed(#[from] nightwatch_events::EventsError),
+    #[error("{0}")]
+    Usage(String),
 }
 
 impl CheckError for ChangeWindowError {
     fn blame(&self) -> Blame {
         match self {
             // The records and calendar are the user's configuration.
-            ChangeWindowError::Changes { .. } | ChangeWindowError::Freeze(_) => Blame::Usage,
+            ChangeWindowError::Changes { .. }
+            | ChangeWindowError::Freeze(_)
+            | ChangeWindowError::Usage(_) => Blame::Usage,
+            ChangeWindowError::Observed(error) => error.blame(),
         }
     }
 }
@@ -91,14 +99,54 @@ pub fn check(args: &Args, context: &Context) -> Result<Report, ChangeWindowError
         Some(path) => Calendar::load(path)?,
         None => Calendar::default(),
     };
+    if observed::source_options_without_source(&args.observed) {
+        return Err(ChangeWindowError::Usage(
+            "a source of observed changes was described but not asked for: add --observed es or --observed file".into(),
+        ));
+    }
+    let observed = match args.observed.observed {
+        Some(source) => {
+            context.doing(format!("reading observed changes ({source:?})"));
+            let hosts = (!args.all).then_some(args.host.as_slice());
+            let timeout = context
+                .remaining()
+                .saturating_sub(REPLY_MARGIN)
+                .max(Duration::from_millis(100));
+            Some(observed::read(&args.observed, source, now, hosts, timeout)?)
+        }
+        None => None,
+    };
     let rules = Rules {
         now,
         horizon: args.horizon,
         overrun_critical: args.overrun_critical,
         require: args.require.clone(),
     };
-    Ok(judge_all(&records, &rules, &freeze, args, context))
+    let mut report = judge_all(&records, &rules, &freeze, args, context);
+    if let Some((seen, more, described)) = observed {
+        let unplanned = observed::judge(&seen, &records.changes, args.observed.skew);
+        let count = unplanned.len();
+        for finding in unplanned {
+            report.add_finding(finding);
+        }
+        report.add_detail(format!(
+            "{} observed changes in the last {} in {described}, {count} unplanned{}",
+            seen.len(),
+            nightwatch_core::display::duration(args.observed.lookback),
+            if more {
+                " (more than the first 1000 not read)"
+            } else {
+                ""
+            }
+        ));
+        report.add_perfdata(Perfdata::new("unplanned", Some(count as f64)).with_min(0.0));
+    }
+    Ok(report)
 }
+
+/// Time kept back from a search request so the plugin's own message, not
+/// the watchdog's, reports a slow server.
+const REPLY_MARGIN: Duration = Duration::from_millis(500);
 
 fn judge_all(
     records: &Records,

@@ -1,32 +1,63 @@
 //! The cross-check: changes observed on the hosts (deploy events in
-//! Elasticsearch/OpenSearch, lines of a JSON-lines file) that no approved,
-//! open window covers.
+//! Elasticsearch/OpenSearch, lines of a JSON-lines file, both read through
+//! `nightwatch_events`) that no approved, open window covers.
 
 use std::time::Duration;
 
 use clap::ValueEnum;
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use nightwatch_core::duration::parse_duration;
+use nightwatch_core::{Finding, State};
+use nightwatch_events::{Event, EventArgs, EventSource, EventsError, Window};
+use serde_json::Value;
+
+use crate::judge::is_approved;
+use crate::record::Change;
 
 /// Where observed changes come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Source {
-    /// An Elasticsearch or OpenSearch index
+    /// An Elasticsearch or `OpenSearch` index (--url or -H, --index, --query)
     Es,
-    /// A JSON-lines file
+    /// A JSON-lines file (--path, --line-format json)
     File,
 }
 
 #[derive(Debug, Clone, clap::Args)]
+#[allow(clippy::doc_markdown)] // the field docs are --help text, not rustdoc
 pub struct ObservedArgs {
-    /// Compare with changes observed in this source
+    /// Compare with the changes observed in this source: each must fall in
+    /// an approved window on its host
     #[arg(long, value_enum, value_name = "SOURCE")]
     pub observed: Option<Source>,
+
+    /// Field naming the host an observed change happened on (a keyword
+    /// field for es: host.keyword)
+    #[arg(long, value_name = "FIELD", default_value = "host")]
+    pub host_field: String,
+
+    /// Field naming who made an observed change
+    #[arg(long, value_name = "FIELD", default_value = "user")]
+    pub who_field: String,
+
+    /// Field saying what an observed change was
+    #[arg(long, value_name = "FIELD", default_value = "message")]
+    pub what_field: String,
+
+    /// How far back observed changes are checked
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_duration)]
+    pub lookback: Duration,
 
     /// Tolerance around a window for an observed change's clock
     #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_duration)]
     pub skew: Duration,
+
+    #[command(flatten)]
+    pub events: EventArgs,
 }
+
+/// At most this many observed changes are read per run; more is said.
+const EVENT_LIMIT: usize = 1000;
 
 /// One change seen on a host.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,5 +65,146 @@ pub struct Observed {
     pub at: Timestamp,
     pub host: String,
     pub who: Option<String>,
-    pub what: String,
+    pub what: Option<String>,
+}
+
+fn text_of(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::String(text) => Some(text.clone()),
+        Value::Null => None,
+        Value::Object(inner) => inner.get("name").and_then(|v| text_of(Some(v))),
+        other => Some(other.to_string()),
+    }
+}
+
+impl Observed {
+    fn from_event(event: &Event, args: &ObservedArgs) -> Option<Observed> {
+        let host = event
+            .group
+            .clone()
+            .or_else(|| text_of(event.field(&args.host_field)))?;
+        Some(Observed {
+            at: event.at,
+            host,
+            who: text_of(event.field(&args.who_field)),
+            what: text_of(event.field(&args.what_field)),
+        })
+    }
+}
+
+/// Whether any user option of the sources was given without `--observed`.
+#[must_use]
+pub fn source_options_without_source(args: &ObservedArgs) -> bool {
+    let events = &args.events;
+    args.observed.is_none()
+        && (events.path.is_some()
+            || events.query.is_some()
+            || events.matches.is_some()
+            || !events.search.index.is_empty()
+            || events.search.url.is_some()
+            || events.search.hostname.is_some())
+}
+
+/// Reads the observed changes of `hosts` (all hosts when `None`) in the
+/// `lookback` before `now`.
+pub fn read(
+    args: &ObservedArgs,
+    source: Source,
+    now: Timestamp,
+    hosts: Option<&[String]>,
+    timeout: Duration,
+) -> Result<(Vec<Observed>, bool, String), EventsError> {
+    let window = Window::ending_at(now, args.lookback);
+    let field = Some(args.host_field.as_str());
+    let (events, described) = match source {
+        Source::Es => {
+            let source = args.events.es_source(
+                field,
+                timeout,
+                concat!("check-change-window/", env!("CARGO_PKG_VERSION")),
+            )?;
+            (
+                source.events_in(&window, hosts, EVENT_LIMIT)?,
+                source.describe(),
+            )
+        }
+        Source::File => {
+            let source = args.events.file_source(field)?.reading_at(now);
+            (
+                source.events_in(&window, hosts, EVENT_LIMIT)?,
+                source.describe(),
+            )
+        }
+    };
+    let observed = events
+        .events
+        .iter()
+        .filter_map(|event| Observed::from_event(event, args))
+        .collect();
+    Ok((observed, events.more, described))
+}
+
+/// Whether an approved change's window on this host covers the instant,
+/// `skew` either side.
+#[must_use]
+pub fn covered_by<'a>(
+    observed: &Observed,
+    changes: &'a [Change],
+    skew: Duration,
+) -> Option<&'a Change> {
+    let skew = SignedDuration::try_from(skew).unwrap_or(SignedDuration::ZERO);
+    changes.iter().find(|change| {
+        let Some(window) = &change.window else {
+            return false;
+        };
+        let from = window
+            .start
+            .timestamp
+            .checked_sub(skew)
+            .unwrap_or(window.start.timestamp);
+        let to = window
+            .end
+            .timestamp
+            .checked_add(skew)
+            .unwrap_or(window.end.timestamp);
+        is_approved(change)
+            && change.hosts.iter().any(|h| h.matches(&observed.host))
+            && from <= observed.at
+            && observed.at <= to
+    })
+}
+
+/// A CRITICAL finding for each observed change no approved window covers.
+#[must_use]
+pub fn judge(observed: &[Observed], changes: &[Change], skew: Duration) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    // Oldest first: the first unplanned change is where to start looking.
+    let mut ordered: Vec<&Observed> = observed.iter().collect();
+    ordered.sort_by_key(|o| o.at);
+    for change in ordered {
+        if covered_by(change, changes, skew).is_some() {
+            continue;
+        }
+        let who = change.who.as_deref().unwrap_or("someone");
+        let what = change
+            .what
+            .as_deref()
+            .map_or_else(String::new, |w| format!(": {}", first_line(w)));
+        let when = nightwatch_core::display::clock(change.at.as_second());
+        findings.push(
+            Finding::new(
+                State::Critical,
+                format!("unplanned change on {} by {who} at {when}", change.host),
+            )
+            .with_detail(format!(
+                "unplanned change on {} by {who} at {when}{what} (no approved window covers it)",
+                change.host
+            )),
+        );
+    }
+    findings
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("").trim()
 }

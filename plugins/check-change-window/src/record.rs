@@ -11,7 +11,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use serde::de::{self, Deserializer};
+use serde::de::Deserializer;
 
 use crate::digest::plan_digest;
 use crate::hosts::HostPattern;
@@ -422,7 +422,7 @@ pub fn parse_markdown(file: &Path, text: &str) -> Result<Change, RecordError> {
         })
 }
 
-/// serde_norway's message without its trailing position, and the field
+/// `serde_norway`'s message without its trailing position, and the field
 /// path it names (`window.start: …`).
 fn split_yaml_error(error: &serde_norway::Error) -> (Option<String>, String) {
     let mut text = error.to_string();
@@ -520,6 +520,7 @@ fn parse_sections(
 
 /// Reads a JSON array of records; each element is judged on its own, so
 /// one bad element is one broken record.
+#[must_use]
 pub fn parse_json(file: &Path, text: &str) -> Records {
     let mut records = Records::default();
     let fail = |line: Option<usize>, field: Option<String>, message: String| RecordError {
@@ -616,10 +617,10 @@ pub fn read_records(path: &Path) -> Result<Records, std::io::Error> {
                 Ok(text) => text,
                 Err(error) => {
                     let bad = error.utf8_error().valid_up_to();
-                    let line = error.as_bytes()[..bad]
-                        .iter()
-                        .filter(|b| **b == b'\n')
+                    let line = String::from_utf8_lossy(&error.as_bytes()[..bad])
+                        .lines()
                         .count()
+                        .max(1)
                         + 1;
                     records.broken.push(RecordError {
                         file,
@@ -664,17 +665,16 @@ fn reject_duplicate_ids(records: &mut Records) {
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     let mut kept = Vec::with_capacity(records.changes.len());
     for change in std::mem::take(&mut records.changes) {
-        match seen.get(&change.id) {
-            Some(first) => records.broken.push(RecordError {
+        if let Some(first) = seen.get(&change.id) {
+            records.broken.push(RecordError {
                 file: PathBuf::from(&change.origin),
                 line: None,
                 field: Some("id".into()),
                 message: format!("{} is also the id of {first}", change.id),
-            }),
-            None => {
-                seen.insert(change.id.clone(), change.origin.clone());
-                kept.push(change);
-            }
+            });
+        } else {
+            seen.insert(change.id.clone(), change.origin.clone());
+            kept.push(change);
         }
     }
     records.changes = kept;
