@@ -5,6 +5,7 @@
 //! Each suite is a module here; add new plugin suites to the list.
 
 mod check_graphite;
+mod check_tls_ciphers;
 mod ham_story;
 mod harness_selftest;
 mod nagios_config;

@@ -34,6 +34,7 @@ pub mod search_node;
 pub mod shipped_config;
 pub mod story;
 pub mod tls;
+pub mod tls_fakes;
 
 pub use fake_servers::{FakeGarbageServer, FakeHangServer, FakeResetServer};
 pub use graphite::Graphite;

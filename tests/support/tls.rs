@@ -120,6 +120,21 @@ impl TestCa {
     /// `<name>-<serial>.crt` and `.key`.
     #[must_use]
     pub fn leaf_with(&self, name: &str, key: KeyType, days: u32) -> Leaf {
+        self.leaf_custom(name, key, days, 0, "DNS:localhost,IP:127.0.0.1")
+    }
+
+    /// A leaf valid `days` from `days_ago` days in the past (signed under
+    /// `faketime`, so `days_ago > days` makes an expired one) naming `san`
+    /// (`DNS:other.example` for a host-name mismatch).
+    #[must_use]
+    pub fn leaf_custom(
+        &self,
+        name: &str,
+        key: KeyType,
+        days: u32,
+        days_ago: u32,
+        san: &str,
+    ) -> Leaf {
         assert!(
             !name.is_empty()
                 && name
@@ -159,7 +174,7 @@ impl TestCa {
         fs::write(
             dir.join(&ext_file),
             format!(
-                "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,{key_usage}\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n"
+                "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,{key_usage}\nextendedKeyUsage=serverAuth\nsubjectAltName={san}\n"
             ),
         )
         .expect("write leaf extensions");
@@ -168,7 +183,15 @@ impl TestCa {
         let serial = format!("0x{serial:x}");
         let cert_file = format!("{name}.crt");
         let days = days.to_string();
-        openssl(
+        let faked = format!("{days_ago} days ago");
+        let signer = if days_ago == 0 {
+            Vec::new()
+        } else {
+            require("/usr/bin/faketime", "faketime");
+            vec!["/usr/bin/faketime", faked.as_str()]
+        };
+        openssl_via(
+            &signer,
             dir,
             &[
                 "x509",
@@ -209,7 +232,20 @@ fn unique_serial() -> u64 {
 }
 
 fn openssl(dir: &Path, args: &[&str]) {
-    let output = Command::new(OPENSSL)
+    openssl_via(&[], dir, args);
+}
+
+/// `openssl args`, run through `wrapper` (`faketime -40d`) when given.
+fn openssl_via(wrapper: &[&str], dir: &Path, args: &[&str]) {
+    let mut command = match wrapper {
+        [program, rest @ ..] => {
+            let mut command = Command::new(program);
+            command.args(rest).arg(OPENSSL);
+            command
+        }
+        [] => Command::new(OPENSSL),
+    };
+    let output = command
         .args(args)
         .current_dir(dir)
         .output()

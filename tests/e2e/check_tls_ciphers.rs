@@ -1,0 +1,325 @@
+//! check-tls-ciphers against real nginx, openssl s_server and gnutls-serv
+//! (in its own network namespace): the accepted suites per protocol must
+//! equal what sslscan reports on the same server; certificates of every
+//! kind; and faults only a fake server shows.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use nightwatch_testkit::tls::netns_command;
+use nightwatch_testkit::tls_fakes::{
+    FakeTlsGarbageServer, FakeTlsResetServer, FakeTlsSilentServer, FakeTlsTruncatedServer,
+};
+use nightwatch_testkit::{
+    GnutlsServ, KeyType, Leaf, Nginx, OpensslServer, PluginRun, State, TestCa, plugin,
+};
+
+const SSLSCAN: &str = "/usr/bin/sslscan";
+
+const MIXED: &str = "ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;\n\
+    ssl_ciphers 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-SHA:AES128-SHA:AES256-GCM-SHA384:DHE-RSA-AES128-SHA:@SECLEVEL=0';";
+const INTERMEDIATE: &str = "ssl_protocols TLSv1.2 TLSv1.3;\n\
+    ssl_ciphers 'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305';\n\
+    ssl_ecdh_curve X25519:prime256v1:secp384r1;\nssl_prefer_server_ciphers off;";
+const TLS13_ONLY: &str = "ssl_protocols TLSv1.3;\nssl_ecdh_curve X25519:prime256v1:secp384r1;";
+
+fn nginx(leaf: &Leaf, snippet: &str) -> Nginx {
+    Nginx::builder().tls(leaf).server_snippet(snippet).start()
+}
+
+/// Runs the check on 127.0.0.1:port with the shared CA and calm expiry
+/// thresholds (test leaves live 30 days).
+fn check(port: u16, extra: &[&str], netns: Option<&Path>) -> PluginRun {
+    let ca = TestCa::shared().cert();
+    let port = port.to_string();
+    let mut cmd = plugin("check-tls-ciphers").args([
+        "-H",
+        "localhost",
+        "-p",
+        &port,
+        "-w",
+        "5d",
+        "-c",
+        "2d",
+        "--ca-file",
+    ]);
+    cmd = cmd.arg(&ca).args(extra);
+    if let Some(netns) = netns {
+        cmd = cmd.in_netns(netns);
+    }
+    cmd.run()
+}
+
+/// The accepted suites per protocol, from the plugin's `--json`.
+fn plugin_suites(port: u16, netns: Option<&Path>) -> BTreeSet<(String, u16)> {
+    let ca = TestCa::shared().cert();
+    let bin = nightwatch_testkit::plugin_cmd::workspace_bin("check-tls-ciphers");
+    let mut cmd = match netns {
+        Some(netns) => netns_command(netns, &bin),
+        None => Command::new(&bin),
+    };
+    let out = cmd
+        .args([
+            "-H",
+            "localhost",
+            "-p",
+            &port.to_string(),
+            "--json",
+            "--ca-file",
+        ])
+        .arg(&ca)
+        .output()
+        .expect("run check-tls-ciphers --json");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "--json is JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
+    let mut set = BTreeSet::new();
+    for entry in doc["scan"]["versions"].as_array().expect("versions") {
+        let version = entry["version"].as_str().unwrap().to_owned();
+        for suite in entry["suites"].as_array().unwrap() {
+            set.insert((
+                version.clone(),
+                u16::try_from(suite.as_u64().unwrap()).unwrap(),
+            ));
+        }
+    }
+    set
+}
+
+/// The accepted suites per protocol as sslscan reports them.
+fn sslscan_suites(port: u16, netns: Option<&Path>) -> BTreeSet<(String, u16)> {
+    nightwatch_testkit::process::require(SSLSCAN, "sslscan");
+    let mut cmd = match netns {
+        Some(netns) => netns_command(netns, SSLSCAN),
+        None => Command::new(SSLSCAN),
+    };
+    let out = cmd
+        .args(["--no-colour", "--xml=-", "--sni-name=localhost"])
+        .arg(format!("127.0.0.1:{port}"))
+        .output()
+        .expect("run sslscan");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let attr = |line: &str, name: &str| {
+        let start = line.find(&format!("{name}=\""))? + name.len() + 2;
+        line[start..].split('"').next().map(str::to_owned)
+    };
+    text.lines()
+        .filter(|l| l.trim_start().starts_with("<cipher "))
+        .filter_map(|l| {
+            let version = attr(l, "sslversion")?.replace("TLSv1.0", "TLSv1.0");
+            let version = if version == "TLSv1" {
+                "TLSv1.0".to_owned()
+            } else {
+                version
+            };
+            let id = u16::from_str_radix(attr(l, "id")?.trim_start_matches("0x"), 16).ok()?;
+            Some((version, id))
+        })
+        .collect()
+}
+
+fn same_as_sslscan(port: u16, netns: Option<&Path>) {
+    let ours = plugin_suites(port, netns);
+    let theirs = sslscan_suites(port, netns);
+    assert!(!theirs.is_empty(), "sslscan found nothing on port {port}");
+    assert_eq!(
+        ours, theirs,
+        "accepted suites per protocol: ours (left) vs sslscan (right)"
+    );
+}
+
+#[test]
+fn mixed_nginx_old_protocols_and_cbc_are_critical_and_match_sslscan() {
+    let server = nginx(&TestCa::shared().leaf("mixed"), MIXED);
+    let run = check(server.port(), &[], None);
+    run.state_is(State::Critical)
+        .first_line_contains("TLS 1.0 accepted")
+        .long_text_contains("TLS_RSA_WITH_AES_128_CBC_SHA (AES128-SHA) ✗")
+        .long_text_contains("TLS 1.3: TLS_AES_")
+        .perfdata_has("connections=")
+        .perfdata_has("suites_tls1_0=");
+    assert!(run.perfdata("suites_tls1_0").value.unwrap() > 0.0);
+    same_as_sslscan(server.port(), None);
+}
+
+#[test]
+fn intermediate_nginx_is_ok_in_under_20_connections_and_matches_sslscan() {
+    let server = nginx(&TestCa::shared().leaf("intermediate"), INTERMEDIATE);
+    let run = check(server.port(), &[], None);
+    run.state_is(State::Ok)
+        .first_line_contains("mozilla-intermediate compliant: TLS 1.3 and TLS 1.2, 6 suites")
+        .long_text_contains("TLS 1.3 groups: x25519, secp256r1, secp384r1")
+        .long_text_contains("suite order: the client decides")
+        .long_text_contains("chain verified");
+    assert!(
+        run.perfdata("connections").value.unwrap() < 20.0,
+        "{}",
+        run.stdout()
+    );
+    same_as_sslscan(server.port(), None);
+    // The same server is not modern: TLS 1.2 and an RSA key.
+    check(server.port(), &["--profile", "mozilla-modern"], None)
+        .state_is(State::Critical)
+        .first_line_contains("TLS 1.2 accepted");
+}
+
+#[test]
+fn tls13_only_nginx_with_ecdsa_is_modern_and_matches_sslscan() {
+    let leaf = TestCa::shared().leaf_with("ecdsa", KeyType::EcP256, 30);
+    let server = nginx(&leaf, TLS13_ONLY);
+    check(server.port(), &["--profile", "mozilla-modern"], None)
+        .state_is(State::Ok)
+        .first_line_contains("mozilla-modern compliant: TLS 1.3, 3 suites")
+        .long_text_contains("ECDSA P-256");
+    same_as_sslscan(server.port(), None);
+}
+
+#[test]
+fn openssl_s_server_matches_sslscan() {
+    let server = OpensslServer::start(&TestCa::shared().leaf("s-server"), &[]);
+    check(server.port(), &[], None).perfdata_has("suites_tls1_3=3");
+    same_as_sslscan(server.port(), None);
+}
+
+#[test]
+fn legacy_gnutls_rc4_3des_static_rsa_are_found_in_its_namespace() {
+    let leaf = TestCa::shared().leaf("legacy");
+    let server = GnutlsServ::start(
+        &leaf,
+        &[
+            "--priority",
+            "NORMAL:+3DES-CBC:+ARCFOUR-128:+VERS-TLS1.0:+VERS-TLS1.1:+RSA:+DHE-RSA:+AES-128-CCM:-VERS-TLS1.3",
+        ],
+    );
+    let netns = server.netns();
+    check(server.port(), &[], Some(netns))
+        .state_is(State::Critical)
+        .first_line_contains("TLS 1.0 accepted")
+        .long_text_contains("TLS 1.2 suite TLS_RSA_WITH_RC4_128_SHA (RC4-SHA) accepted")
+        .long_text_contains("TLS 1.2 suite TLS_RSA_WITH_3DES_EDE_CBC_SHA (DES-CBC3-SHA) accepted");
+    same_as_sslscan(server.port(), Some(netns));
+}
+
+#[test]
+fn weak_expired_expiring_and_mismatched_certificates() {
+    let ca = TestCa::shared();
+    let weak = nginx(
+        &ca.leaf_with("weak", KeyType::Rsa(1024), 30),
+        &INTERMEDIATE.replace("POLY1305';", "POLY1305:@SECLEVEL=0';"),
+    );
+    check(weak.port(), &[], None)
+        .state_is(State::Critical)
+        .first_line_contains("RSA key of 1024 bits, below 2048")
+        .perfdata_has("key_bits=1024");
+
+    let expired = nginx(
+        &ca.leaf_custom("expired", KeyType::Rsa(2048), 10, 40, "DNS:localhost"),
+        INTERMEDIATE,
+    );
+    check(expired.port(), &[], None)
+        .state_is(State::Critical)
+        .first_line_contains("RSA certificate expired 30d");
+
+    let expiring = nginx(
+        &ca.leaf_with("expiring", KeyType::Rsa(2048), 3),
+        INTERMEDIATE,
+    );
+    check(expiring.port(), &[], None)
+        .state_is(State::Warning)
+        .first_line_contains("RSA certificate expires in");
+
+    let other = nginx(
+        &ca.leaf_custom("other", KeyType::Rsa(2048), 30, 0, "DNS:other.example"),
+        INTERMEDIATE,
+    );
+    check(other.port(), &[], None)
+        .state_is(State::Critical)
+        .first_line_contains("RSA certificate does not name the host");
+}
+
+#[test]
+fn a_chain_from_an_unknown_ca_warns() {
+    let server = nginx(&TestCa::shared().leaf("unknown-ca"), INTERMEDIATE);
+    let other_ca = TestCa::new();
+    let port = server.port().to_string();
+    plugin("check-tls-ciphers")
+        .args([
+            "-H",
+            "localhost",
+            "-p",
+            &port,
+            "-w",
+            "5d",
+            "-c",
+            "2d",
+            "--ca-file",
+        ])
+        .arg(other_ca.cert())
+        .run()
+        .state_is(State::Warning)
+        .first_line_contains("chain does not verify");
+}
+
+#[test]
+fn a_closed_port_is_critical_and_a_bad_flag_unknown() {
+    let port = nightwatch_testkit::ports::free_port().to_string();
+    plugin("check-tls-ciphers")
+        .args(["-H", "127.0.0.1", "-p", &port])
+        .run()
+        .state_is(State::Critical)
+        .first_line_contains("cannot connect to 127.0.0.1:");
+    plugin("check-tls-ciphers")
+        .args([
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "--unreachable-state",
+            "warning",
+        ])
+        .run()
+        .state_is(State::Warning);
+    plugin("check-tls-ciphers")
+        .args(["-H", "127.0.0.1", "--profile", "mozilla-old"])
+        .run()
+        .state_is(State::Unknown);
+}
+
+#[test]
+fn fault_fakes_are_no_tls_or_a_timeout_never_a_hang() {
+    let reset = FakeTlsResetServer::start();
+    plugin("check-tls-ciphers")
+        .args(["-H", "127.0.0.1", "-p", &reset.port().to_string()])
+        .run()
+        .state_is(State::Critical)
+        .first_line_contains("no TLS on 127.0.0.1:");
+    let garbage = FakeTlsGarbageServer::start();
+    plugin("check-tls-ciphers")
+        .args(["-H", "127.0.0.1", "-p", &garbage.port().to_string()])
+        .run()
+        .state_is(State::Critical)
+        .first_line_contains("record type 83 is not TLS");
+    let truncated = FakeTlsTruncatedServer::start();
+    plugin("check-tls-ciphers")
+        .args(["-H", "127.0.0.1", "-p", &truncated.port().to_string()])
+        .run()
+        .state_is(State::Critical)
+        .first_line_contains("reply cut short");
+    let silent = FakeTlsSilentServer::start();
+    plugin("check-tls-ciphers")
+        .args([
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &silent.port().to_string(),
+            "-t",
+            "2s",
+        ])
+        .run()
+        .state_is(State::Unknown)
+        .first_line_contains("timed out after 2s while scanning 127.0.0.1:");
+}
