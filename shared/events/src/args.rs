@@ -145,7 +145,15 @@ impl EventArgs {
                 LineFormat::Text { regex }
             }
         };
-        let zone = self.log_tz.clone().unwrap_or_else(TimeZone::system);
+        let zone = match &self.log_tz {
+            Some(zone) => zone.clone(),
+            // Never a silent UTC: a host whose zone cannot be told says so.
+            None => TimeZone::try_system().map_err(|e| {
+                EventsError::Usage(format!(
+                    "cannot tell this host's time zone ({e}): give --log-tz ZONE"
+                ))
+            })?,
+        };
         Ok(FileSource::new(path.clone(), format, zone))
     }
 }
