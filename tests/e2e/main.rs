@@ -4,6 +4,7 @@
 //!
 //! Each suite is a module here; add new plugin suites to the list.
 
+mod check_cloudtrail_es;
 mod check_graphite;
 mod check_tls_ciphers;
 mod ham_story;

@@ -75,6 +75,11 @@ pub struct Args {
     #[arg(long, value_name = "MINUTES", value_parser = clap::value_parser!(u32).range(1..))]
     pub minutes_previous: Option<u32>,
 
+    /// End the window at this UTC time instead of now
+    /// (2026-11-25T00:15:00Z), to replay what a past run saw
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub at: Option<nightwatch_search::Timestamp>,
+
     /// The date field the window applies to (@timestamp, or eventTime)
     #[arg(long, value_name = "FIELD", default_value = "@timestamp")]
     pub date_field: String,
@@ -165,6 +170,12 @@ fn parse_window(text: &str) -> Result<Duration, String> {
         return Err("the window must be more than zero".into());
     }
     Ok(window)
+}
+
+fn parse_time(text: &str) -> Result<nightwatch_search::Timestamp, String> {
+    text.trim()
+        .parse()
+        .map_err(|e| format!("{text:?} is not a UTC time such as 2026-11-25T00:15:00Z: {e}"))
 }
 
 /// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`.

@@ -206,6 +206,8 @@ impl Permission {
             (p, Some((from, to))) if p.has_ports() && from == to => format!("{p} {from}"),
             (p, Some((0 | -1, 65535))) if p.has_ports() => format!("{p} all ports"),
             (p, Some((from, to))) if p.has_ports() => format!("{p} {from}-{to}"),
+            // RDS and Redshift groups name no port: the database's own.
+            (p, None) if p.has_ports() => "the database port".to_owned(),
             (p, _) => p.to_string(),
         }
     }

@@ -69,11 +69,7 @@ const REPLY_MARGIN: Duration = Duration::from_millis(500);
 
 /// Searches the window and judges what it finds.
 pub fn check(args: &Args, context: &Context) -> Result<Report, CloudtrailError> {
-    check_at(args, context, Timestamp::now())
-}
-
-/// [`check`] with the window ending at `now`.
-pub fn check_at(args: &Args, context: &Context, now: Timestamp) -> Result<Report, CloudtrailError> {
+    let now = args.at.unwrap_or_else(Timestamp::now);
     let query_text = selection::query_text(
         args.query.as_deref(),
         &args.preset,
