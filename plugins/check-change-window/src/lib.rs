@@ -200,7 +200,8 @@ fn judge_all(
         ));
     }
     report.add_detail(format!(
-        "{judged} change records judged at {}",
+        "{judged} change record{} judged at {}",
+        if judged == 1 { "" } else { "s" },
         nightwatch_core::display::clock(rules.now.as_second())
     ));
     report.add_perfdata(Perfdata::new("in_progress", Some(f64::from(in_progress))).with_min(0.0));

@@ -16,8 +16,9 @@ use crate::record::Change;
 
 /// Where observed changes come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[allow(clippy::doc_markdown)] // the variant docs are --help text, not rustdoc
 pub enum Source {
-    /// An Elasticsearch or `OpenSearch` index (--url or -H, --index, --query)
+    /// An Elasticsearch or OpenSearch index (--url or -H, --index, --query)
     Es,
     /// A JSON-lines file (--path, --line-format json)
     File,

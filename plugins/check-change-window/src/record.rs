@@ -817,4 +817,61 @@ n/a
         let broken = parse_json(Path::new("export.json"), "{\"id\": 1}");
         assert_eq!(broken.broken.len(), 1);
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+        use crate::when::parse_time;
+
+        proptest! {
+            /// A record's window is exactly the two instants its texts
+            /// name; a window that does not end after it starts, or a time
+            /// that does not read, makes the record broken at that field,
+            /// never a window of another length.
+            #[test]
+            fn windows_read_as_written(
+                start_minutes in 0_i64..(2 * 366 * 24 * 60),
+                length_minutes in -120_i64..(3 * 24 * 60),
+                zone in prop::sample::select(vec!["Europe/Berlin", "America/New_York", "UTC", "Asia/Tokyo"]),
+            ) {
+                let base = jiff::civil::date(2026, 1, 1).at(0, 0, 0, 0);
+                let start = base.checked_add(jiff::Span::new().minutes(start_minutes)).unwrap();
+                let end = start.checked_add(jiff::Span::new().minutes(length_minutes)).unwrap();
+                let start_text = format!("{} {zone}", start.strftime("%Y-%m-%d %H:%M"));
+                let end_text = format!("{} {zone}", end.strftime("%Y-%m-%d %H:%M"));
+                let text = format!("---\nid: P-1\nsummary: p\nwindow:\n  start: {start_text}\n  end: {end_text}\n---\n");
+                let parsed = parse_markdown(Path::new("p.md"), &text);
+                match (parse_time(&start_text), parse_time(&end_text)) {
+                    (Ok(s), Ok(e)) if e.timestamp > s.timestamp => {
+                        let window = parsed.unwrap().window.unwrap();
+                        prop_assert_eq!(window.start.timestamp, s.timestamp);
+                        prop_assert_eq!(window.end.timestamp, e.timestamp);
+                    }
+                    (Ok(_), Ok(_)) => {
+                        let err = parsed.unwrap_err();
+                        prop_assert_eq!(err.field.as_deref(), Some("window.end"));
+                        prop_assert_eq!(err.line, Some(6));
+                    }
+                    (Err(_), _) => {
+                        let err = parsed.unwrap_err();
+                        prop_assert_eq!(err.field.as_deref(), Some("window.start"));
+                        prop_assert_eq!(err.line, Some(5));
+                    }
+                    (Ok(_), Err(_)) => {
+                        let err = parsed.unwrap_err();
+                        prop_assert_eq!(err.field.as_deref(), Some("window.end"));
+                        prop_assert_eq!(err.line, Some(6));
+                    }
+                }
+            }
+
+            /// No front matter and body make the record reader panic.
+            #[test]
+            fn no_text_panics(front in "[a-z_:\\[\\]{}\"' \n-]{0,80}", body in "(## [A-Za-z -]{0,12}\n[a-z \n]{0,20}){0,4}") {
+                let _ = parse_markdown(Path::new("x.md"), &format!("---\n{front}\n---\n{body}"));
+                let _ = parse_json(Path::new("x.json"), &front);
+            }
+        }
+    }
 }

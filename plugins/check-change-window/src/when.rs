@@ -395,4 +395,73 @@ mod tests {
             "2026-11-01T06:30:00Z"
         );
     }
+
+    mod properties {
+        use jiff::civil::date;
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        const ZONES: [&str; 6] = [
+            "Europe/Berlin",
+            "America/New_York",
+            "Australia/Lord_Howe",
+            "Asia/Kolkata",
+            "Pacific/Chatham",
+            "UTC",
+        ];
+
+        proptest! {
+            /// A local time reads back as itself in its zone, or is
+            /// rejected as skipped or doubled: never silently moved.
+            #[test]
+            fn local_times_round_trip_or_are_rejected(
+                days in 0_i32..(366 * 3),
+                minute in 0_i32..(24 * 60),
+                zone_index in 0_usize..ZONES.len(),
+            ) {
+                let day = date(2025, 1, 1).checked_add(jiff::Span::new().days(days)).unwrap();
+                let civil = day.at(i8::try_from(minute / 60).unwrap(), i8::try_from(minute % 60).unwrap(), 0, 0);
+                let name = ZONES[zone_index];
+                let text = format!("{} {name}", civil.strftime("%Y-%m-%d %H:%M"));
+                match parse_time(&text) {
+                    Ok(when) => {
+                        let back = when.timestamp.to_zoned(TimeZone::get(name).unwrap()).datetime();
+                        prop_assert_eq!(back, civil, "{}", text);
+                    }
+                    Err(TimeError::Nonexistent { .. } | TimeError::Ambiguous { .. }) => {
+                        let tz = TimeZone::get(name).unwrap();
+                        let ambiguous = tz.to_ambiguous_timestamp(civil);
+                        prop_assert!(ambiguous.is_ambiguous(), "{} rejected but unambiguous", text);
+                    }
+                    Err(other) => prop_assert!(false, "{}: {}", text, other),
+                }
+            }
+
+            /// Every instant written as RFC 3339, with any offset, reads
+            /// back as the same instant.
+            #[test]
+            fn rfc3339_round_trips(seconds in 0_i64..4_102_444_800, offset_minutes in -14_i32 * 60..=14 * 60) {
+                let timestamp = Timestamp::from_second(seconds).unwrap();
+                let offset = Offset::from_seconds(offset_minutes * 60).unwrap();
+                let text = timestamp.to_zoned(TimeZone::fixed(offset)).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string();
+                prop_assert_eq!(parse_time(&text).unwrap().timestamp, timestamp, "{}", text);
+            }
+
+            /// No text makes the parser panic.
+            #[test]
+            fn no_text_panics(text in ".{0,60}") {
+                let _ = parse_time(&text);
+            }
+
+            /// Either offset of a doubled hour picks one instant, an hour
+            /// apart from the other.
+            #[test]
+            fn offsets_pick_one_of_a_doubled_hour(minute in 0_i8..60) {
+                let first = parse_time(&format!("2026-10-25 02:{minute:02} +02:00 Europe/Berlin")).unwrap();
+                let second = parse_time(&format!("2026-10-25 02:{minute:02} +01:00 Europe/Berlin")).unwrap();
+                prop_assert_eq!(second.timestamp.as_second() - first.timestamp.as_second(), 3600);
+            }
+        }
+    }
 }
