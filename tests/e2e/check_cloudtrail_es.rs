@@ -129,7 +129,7 @@ fn world_open_ingress_pages_naming_who_opened_what_across_midnight() {
         let run = check(node, "ct-world", &[&AUTHORIZE[..], &["-w", "100"]].concat());
         run.state_is(State::Critical)
             // The newest risky event leads; the RDS call matches Authorize*.
-            .first_line_contains("the database port open to 0.0.0.0/0 on legacy-reports by alice (+2 more risky)")
+            .first_line_contains("the database port open to 0.0.0.0/0 on legacy-reports by alice (+2 more)")
             .long_text_contains("CRITICAL: tcp 22 open to 0.0.0.0/0: 2026-11-24T23:48:05Z AuthorizeSecurityGroupIngress by arn:aws:iam::123456789012:user/alice from 203.0.113.7 in us-east-1: sg-0a1b2c3d4e5f67890 tcp 22 from 0.0.0.0/0")
             .long_text_contains("tcp 443 open to ::/0: ")
             .long_text_contains("tcp 22 from 10.0.0.0/8, group sg-0bastion000000001; tcp 443 from ::/0, prefix list pl-63a5400a")
@@ -214,9 +214,9 @@ fn the_security_group_preset_allow_lists_and_approved_automation() {
                 "20",
             ],
         );
-        strict.state_is(State::Critical).first_line_contains(
-            "tcp 443 open to ::/0 on sg-0a1b2c3d4e5f67890 by alice (+1 more risky)",
-        );
+        strict
+            .state_is(State::Critical)
+            .first_line_contains("tcp 443 open to ::/0 on sg-0a1b2c3d4e5f67890 by alice (+1 more)");
         let group_allowed = check(
             node,
             "ct-sg",
@@ -292,7 +292,7 @@ fn dotted_names_and_event_time_as_the_date_field() {
             &[&AUTHORIZE[..], &["--date-field", "eventTime"]].concat(),
         );
         run.state_is(State::Critical)
-            .first_line_contains("the database port open to 0.0.0.0/0 on legacy-reports by alice (+2 more risky)")
+            .first_line_contains("the database port open to 0.0.0.0/0 on legacy-reports by alice (+2 more)")
             .long_text_contains("tcp 22 from 10.0.0.0/8, group sg-0bastion000000001; tcp 443 from ::/0, prefix list pl-63a5400a")
             .long_text_contains("from 2026-11-24T23:45:00Z to 2026-11-25T00:15:00Z (eventTime)");
         assert_eq!(

@@ -75,7 +75,7 @@ pub fn build(mut report: Report, found: &Found, asked: &Asked<'_>) -> Report {
     let summary = if let Some(first) = risky.first() {
         match risky.len() - 1 {
             0 => risk_summary(first),
-            more => format!("{} (+{more} more risky)", risk_summary(first)),
+            more => format!("{} (+{more} more)", risk_summary(first)),
         }
     } else {
         count_summary(
