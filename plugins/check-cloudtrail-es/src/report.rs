@@ -77,6 +77,14 @@ pub fn build(mut report: Report, found: &Found, asked: &Asked<'_>) -> Report {
             0 => risk_summary(first),
             more => format!("{} (+{more} more)", risk_summary(first)),
         }
+    } else if state == State::Unknown && unjudged {
+        format!(
+            "only the newest {} of {} matches judged in the last {window}",
+            found.judged.len(),
+            found.total
+        )
+    } else if state == State::Unknown {
+        format!("{unreadable} matching documents are not CloudTrail events")
     } else {
         count_summary(
             found,
