@@ -6,7 +6,6 @@
 
 mod check_audit_freshness;
 mod check_cloudtrail_es;
-mod check_change_window;
 mod check_graphite;
 mod check_tls_ciphers;
 mod ham_story;
