@@ -142,9 +142,22 @@ pub fn build(mut report: Report, found: &Found, asked: &Asked<'_>) -> Report {
         report.add_detail(format!("search: {link}"));
     }
 
+    add_perfdata(&mut report, found, counted, approved, asked.thresholds);
+    report.with_state(state).with_summary(summary)
+}
+
+/// `events` counted against the thresholds; with a listing, how many were
+/// world-open, outside the regions, and approved.
+fn add_perfdata(
+    report: &mut Report,
+    found: &Found,
+    counted: u64,
+    approved: u64,
+    thresholds: &Thresholds,
+) {
     report.add_perfdata(
         Perfdata::new("events", Some(counted as f64))
-            .with_thresholds(asked.thresholds)
+            .with_thresholds(thresholds)
             .with_min(0.0),
     );
     if found.listed {
@@ -158,7 +171,6 @@ pub fn build(mut report: Report, found: &Found, asked: &Asked<'_>) -> Report {
             report.add_perfdata(Perfdata::new(label, Some(value as f64)).with_min(0.0));
         }
     }
-    report.with_state(state).with_summary(summary)
 }
 
 fn count_risks(found: &Found, kind: impl Fn(&Risk) -> bool) -> u64 {
