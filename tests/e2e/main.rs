@@ -5,6 +5,7 @@
 //! Each suite is a module here; add new plugin suites to the list.
 
 mod check_audit_freshness;
+mod check_change_window;
 mod check_cloudtrail_es;
 mod check_graphite;
 mod check_tls_ciphers;

@@ -131,6 +131,8 @@ pub fn plan(
 #[derive(Debug, Default)]
 pub struct NagiosStatus {
     pub hosts: Vec<String>,
+    /// (host, service) of every service Nagios knows.
+    pub services: Vec<(String, String)>,
     pub downtime: Vec<(String, Option<String>, String)>,
 }
 
@@ -153,6 +155,13 @@ pub fn parse_status(text: &str) -> NagiosStatus {
                 };
                 match kind.as_str() {
                     "hoststatus" => status.hosts.extend(get("host_name")),
+                    "servicestatus" => {
+                        if let (Some(host), Some(service)) =
+                            (get("host_name"), get("service_description"))
+                        {
+                            status.services.push((host, service));
+                        }
+                    }
                     "hostdowntime" | "servicedowntime" => {
                         if let (Some(host), Some(comment)) = (get("host_name"), get("comment")) {
                             status
@@ -173,6 +182,13 @@ pub fn parse_status(text: &str) -> NagiosStatus {
 }
 
 impl NagiosStatus {
+    /// Whether Nagios knows this service on this host: downtime for a
+    /// service it does not know is an external command it rejects.
+    #[must_use]
+    pub fn knows(&self, host: &str, service: &str) -> bool {
+        self.services.iter().any(|(h, s)| h == host && s == service)
+    }
+
     /// Whether this change's downtime for this host (and service) exists.
     #[must_use]
     pub fn has(&self, downtime: &Downtime) -> bool {

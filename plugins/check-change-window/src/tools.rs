@@ -108,7 +108,17 @@ pub fn run_schedule(args: &ScheduleArgs) -> Result<Vec<String>, String> {
                     Some(service) => format!("{}/{service}", downtime.host),
                     None => downtime.host.clone(),
                 };
-                if status.as_ref().is_some_and(|s| s.has(downtime)) {
+                let unknown_service = downtime.service.as_deref().is_some_and(|service| {
+                    status
+                        .as_ref()
+                        .is_some_and(|s| !s.knows(&downtime.host, service))
+                });
+                if unknown_service {
+                    notes.push(format!(
+                        "{}: {what} left out, Nagios has no such service",
+                        downtime.change_id
+                    ));
+                } else if status.as_ref().is_some_and(|s| s.has(downtime)) {
                     notes.push(format!(
                         "{}: {what} already in downtime",
                         downtime.change_id
