@@ -1,4 +1,4 @@
-//! check-tls-ciphers against real nginx, openssl s_server and gnutls-serv
+//! check-tls-ciphers against real nginx, `openssl s_server` and gnutls-serv
 //! (in its own network namespace): the accepted suites per protocol must
 //! equal what sslscan reports on the same server; certificates of every
 //! kind; and faults only a fake server shows.
@@ -110,7 +110,7 @@ fn sslscan_suites(port: u16, netns: Option<&Path>) -> BTreeSet<(String, u16)> {
     text.lines()
         .filter(|l| l.trim_start().starts_with("<cipher "))
         .filter_map(|l| {
-            let version = attr(l, "sslversion")?.replace("TLSv1.0", "TLSv1.0");
+            let version = attr(l, "sslversion")?;
             let version = if version == "TLSv1" {
                 "TLSv1.0".to_owned()
             } else {
@@ -322,4 +322,59 @@ fn fault_fakes_are_no_tls_or_a_timeout_never_a_hang() {
         .run()
         .state_is(State::Unknown)
         .first_line_contains("timed out after 2s while scanning 127.0.0.1:");
+}
+
+#[test]
+fn a_tls_1_0_and_1_1_only_server_shows_its_certificate_from_the_plain_flight() {
+    let leaf = TestCa::shared().leaf("old-only");
+    let server = GnutlsServ::start(
+        &leaf,
+        &[
+            "--priority",
+            "NORMAL:-VERS-ALL:+VERS-TLS1.0:+VERS-TLS1.1:+RSA:+3DES-CBC",
+        ],
+    );
+    let netns = server.netns();
+    check(server.port(), &[], Some(netns))
+        .state_is(State::Critical)
+        .first_line_contains("TLS 1.0 accepted, TLS 1.1 accepted")
+        .long_text_contains("chain verified (TLS 1.1)")
+        .perfdata_has("key_bits=2048")
+        .perfdata_has("suites_tls1_2=0");
+    same_as_sslscan(server.port(), Some(netns));
+}
+
+#[test]
+fn two_connections_at_once_find_the_same_as_one() {
+    let server = nginx(&TestCa::shared().leaf("parallel"), MIXED);
+    let one = check(server.port(), &[], None);
+    let two = check(server.port(), &["--max-parallel", "2"], None);
+    for label in [
+        "suites_tls1_3",
+        "suites_tls1_2",
+        "suites_tls1_1",
+        "suites_tls1_0",
+        "connections",
+    ] {
+        assert_eq!(
+            one.perfdata(label).value,
+            two.perfdata(label).value,
+            "{label}:\n{}\n{}",
+            one.stdout(),
+            two.stdout()
+        );
+    }
+    assert_eq!(one.first_line(), two.first_line());
+}
+
+#[test]
+fn verbose_shows_the_rustls_handshake_log() {
+    let server = nginx(&TestCa::shared().leaf("verbose"), INTERMEDIATE);
+    let port = server.port().to_string();
+    let run = plugin("check-tls-ciphers")
+        .args(["-H", "localhost", "-p", &port, "-vv", "--ca-file"])
+        .arg(TestCa::shared().cert())
+        .allow_stderr()
+        .run();
+    assert!(run.stderr().contains("rustls::"), "{}", run.stderr());
 }

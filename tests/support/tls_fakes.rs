@@ -1,5 +1,5 @@
 //! TLS faults a real server cannot be made to show, for check-tls-ciphers:
-//! each fake reads the start of a ClientHello, then misbehaves.
+//! each fake reads the start of a `ClientHello`, then misbehaves.
 
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -114,7 +114,7 @@ fake_tls!(
     FakeTlsSilentServer
 );
 fake_tls!(
-    /// Sends a ServerHello record cut short, then closes.
+    /// Sends a `ServerHello` record cut short, then closes.
     FakeTlsTruncatedServer
 );
 

@@ -51,6 +51,11 @@ pub struct Args {
     #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
     pub delay: Duration,
 
+    /// Connections at once: 1 probes one after another; 2 probes TLS 1.3
+    /// and the older versions side by side
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub max_parallel: u8,
+
     /// Print the whole scan as JSON instead of the plugin output
     #[arg(long)]
     pub json: bool,

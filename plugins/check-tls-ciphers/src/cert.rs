@@ -15,7 +15,9 @@ use serde::Serialize;
 use x509_parser::prelude::{FromDer as _, GeneralName, X509Certificate};
 use x509_parser::public_key::PublicKey;
 
-use crate::probe::{ConnectError, Prober};
+use crate::probe::{ConnectError, Ended, Prober};
+use crate::suites::Version;
+use crate::wire::{Hello, certificates};
 
 /// Which certificate a handshake asks for, by the signatures it accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -227,6 +229,52 @@ pub fn fetch(
         )));
     };
     facts(&chain, chain_error, host, protocol)
+}
+
+/// The chain from a TLS ≤ 1.1 flight, for servers rustls cannot talk to:
+/// a hello with suites the server accepted, read to the Certificate
+/// (plaintext before TLS 1.3), verified with webpki as a handshake would.
+pub fn fetch_legacy(
+    prober: &mut Prober,
+    version: Version,
+    suites: &[u16],
+    host: &str,
+    roots: &Arc<rustls::RootCertStore>,
+) -> Result<CertFacts, CertError> {
+    let sni = prober.sni.clone();
+    let hello = Hello {
+        version,
+        suites,
+        groups: &[29, 23, 24, 25],
+        sni: sni.as_deref(),
+    };
+    let ended = prober.exchange(&hello, |bytes| certificates(bytes).is_some())?;
+    let chain = match ended {
+        Ended::Done(bytes) => certificates(&bytes).unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    if chain.is_empty() {
+        return Err(CertError::Handshake {
+            host: prober.addr.to_string(),
+            source: std::io::Error::other(format!("no certificate in the {version} reply")),
+        });
+    }
+    let chain: Vec<CertificateDer<'static>> = chain.into_iter().map(CertificateDer::from).collect();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = WebPkiServerVerifier::builder_with_provider(roots.clone(), provider)
+        .build()
+        .map_err(|e| CertError::Setup(format!("no usable trust anchors: {e}")))?;
+    let name = ServerName::try_from(sni.unwrap_or_else(|| host.to_owned()))
+        .map_err(|_| CertError::Setup(format!("{host:?} is not a valid TLS server name")))?;
+    let chain_error =
+        match verifier.verify_server_cert(&chain[0], &chain[1..], &name, &[], UnixTime::now()) {
+            Ok(_)
+            | Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) => None,
+            Err(error) => Some(error.to_string()),
+        };
+    facts(&chain, chain_error, host, version.name().to_owned())
 }
 
 /// Reads the leaf of `chain`.

@@ -108,7 +108,7 @@ pub fn check(args: &Args, context: &Context) -> Result<Report, CheckTlsError> {
         .clamp(Duration::from_millis(100), MAX_READ_WAIT);
     let mut prober = Prober::new(addr, sni.clone(), read_timeout, args.delay);
     context.doing(format!("scanning {addr}"));
-    let scan = scan::scan(&mut prober)?;
+    let scan = scan::scan(&mut prober, args.max_parallel > 1)?;
 
     let (certs, cert_problem) = if scan.versions.is_empty() {
         (Vec::new(), None)
@@ -204,10 +204,15 @@ fn read_certs(
     for want in cert_wants(scan) {
         match cert::fetch(prober, host, roots, want) {
             Ok(facts) => certs.push(facts),
-            Err(CertError::Handshake { source, .. }) if legacy_only => {
-                problem = Some(format!(
-                    "certificate not read: rustls speaks only TLS 1.2 and 1.3 ({source})"
-                ));
+            Err(CertError::Handshake { .. }) if legacy_only => {
+                let newest = &scan.versions[0];
+                match cert::fetch_legacy(prober, newest.version, &newest.suites, host, roots) {
+                    Ok(facts) => certs.push(facts),
+                    Err(CertError::Handshake { source, .. }) => {
+                        problem = Some(format!("certificate not read: {source}"));
+                    }
+                    Err(error) => return Err(CheckTlsError::Cert(error)),
+                }
             }
             Err(CertError::Handshake { source, .. }) => {
                 problem = Some(format!(

@@ -59,6 +59,18 @@ impl Prober {
         }
     }
 
+    /// A prober for the same server and settings with its own count, for
+    /// a second thread.
+    #[must_use]
+    pub fn fork(&self) -> Prober {
+        Prober::new(self.addr, self.sni.clone(), self.read_timeout, self.delay)
+    }
+
+    /// Adds the connections a fork made.
+    pub fn absorb(&mut self, fork: &Prober) {
+        self.connections += fork.connections;
+    }
+
     /// Connections made so far (the certificate handshakes add theirs).
     #[must_use]
     pub fn connections(&self) -> u32 {
@@ -90,10 +102,38 @@ impl Prober {
     /// Sends `hello` and reads the answer; `want_curve` reads a TLS ≤ 1.2
     /// flight on to the ServerKeyExchange.
     pub fn probe(&mut self, hello: &Hello<'_>, want_curve: bool) -> Result<Outcome, ConnectError> {
+        let mut outcome = None;
+        let bytes = self.exchange(hello, |buffer| match parse_reply(buffer, want_curve) {
+            Ok(Progress::Done(reply)) => {
+                outcome = Some(Outcome::Answer(reply));
+                true
+            }
+            Ok(Progress::NeedMore) => false,
+            Err(error) => {
+                outcome = Some(Outcome::Garbage(error));
+                true
+            }
+        })?;
+        Ok(match (outcome, bytes) {
+            (Some(outcome), _) => outcome,
+            (None, Ended::Closed(bytes)) if bytes.is_empty() => Outcome::Closed,
+            (None, Ended::Closed(_)) => Outcome::Garbage(WireError::Malformed("reply cut short")),
+            (None, Ended::Reset) => Outcome::Closed,
+            (None, Ended::Silent) => Outcome::Silent,
+            (None, Ended::Done(_)) => unreachable!("done only when an outcome was set"),
+        })
+    }
+
+    /// Sends `hello` and reads until `done` says the bytes so far suffice,
+    /// the server closes, or the read timeout.
+    pub fn exchange(
+        &mut self,
+        hello: &Hello<'_>,
+        mut done: impl FnMut(&[u8]) -> bool,
+    ) -> Result<Ended, ConnectError> {
         let mut stream = self.connect()?;
-        let bytes = hello.to_bytes(random());
-        if stream.write_all(&bytes).is_err() {
-            return Ok(Outcome::Closed);
+        if stream.write_all(&hello.to_bytes(random())).is_err() {
+            return Ok(Ended::Reset);
         }
         let deadline = Instant::now() + self.read_timeout;
         let mut buffer = Vec::with_capacity(4096);
@@ -101,32 +141,35 @@ impl Prober {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
-                return Ok(Outcome::Silent);
+                return Ok(Ended::Silent);
             }
             match stream.read(&mut chunk) {
-                Ok(0) => {
-                    return Ok(match parse_reply(&buffer, want_curve) {
-                        Err(error) => Outcome::Garbage(error),
-                        Ok(_) if buffer.is_empty() => Outcome::Closed,
-                        Ok(_) => Outcome::Garbage(WireError::Malformed("reply cut short")),
-                    });
-                }
+                Ok(0) => return Ok(Ended::Closed(buffer)),
                 Ok(n) => {
                     buffer.extend_from_slice(&chunk[..n]);
-                    match parse_reply(&buffer, want_curve) {
-                        Ok(Progress::Done(reply)) => return Ok(Outcome::Answer(reply)),
-                        Ok(Progress::NeedMore) => {}
-                        Err(error) => return Ok(Outcome::Garbage(error)),
+                    if done(&buffer) {
+                        return Ok(Ended::Done(buffer));
                     }
                 }
                 Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                    return Ok(Outcome::Silent);
+                    return Ok(Ended::Silent);
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(_) => return Ok(Outcome::Closed),
+                Err(_) => return Ok(Ended::Reset),
             }
         }
     }
+}
+
+/// How reading a reply ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ended {
+    /// The bytes were enough.
+    Done(Vec<u8>),
+    /// The server closed after sending these.
+    Closed(Vec<u8>),
+    Reset,
+    Silent,
 }
 
 /// Client randoms need not be secret here (the handshake never finishes),

@@ -76,33 +76,73 @@ struct Enumerated {
 }
 
 /// Runs every probe but the certificate's.
-pub fn scan(prober: &mut Prober) -> Result<Scan, ConnectError> {
-    let mut scan = Scan::default();
-    let all_groups: Vec<u16> = GROUPS.iter().map(|g| g.code).collect();
-    let mut picks_by_version: Vec<(Version, Vec<Pick>)> = Vec::new();
+/// The findings of one half of the scan: TLS 1.3, or TLS 1.2 and older.
+#[derive(Default)]
+struct Part {
+    scan: Scan,
+    picks: Vec<(Version, Vec<Pick>)>,
+}
 
-    // TLS 1.3: suites (the first HelloRetryRequest also names a group).
-    let tls13 = enumerate(prober, &mut scan, Version::Tls13, &all_groups, None)?;
+/// Runs every probe but the certificate's. With `parallel`, TLS 1.3 and
+/// the older versions are probed at the same time on two connections
+/// (`--max-parallel 2`); otherwise one connection at a time.
+pub fn scan(prober: &mut Prober, parallel: bool) -> Result<Scan, ConnectError> {
+    let (modern, legacy) = if parallel {
+        let mut second = prober.fork();
+        let (modern, legacy) = std::thread::scope(|scope| {
+            let legacy = scope.spawn(|| scan_legacy(&mut second));
+            let modern = scan_tls13(prober);
+            (modern, legacy.join())
+        });
+        prober.absorb(&second);
+        let legacy = legacy.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (modern?, legacy?)
+    } else {
+        (scan_tls13(prober)?, scan_legacy(prober)?)
+    };
+    let mut scan = modern.scan;
+    scan.versions.extend(legacy.scan.versions);
+    scan.tls12_groups = legacy.scan.tls12_groups;
+    scan.notes.extend(legacy.scan.notes);
+    scan.not_tls = scan.not_tls.or(legacy.scan.not_tls);
+    let mut picks = modern.picks;
+    picks.extend(legacy.picks);
+    scan.order = decide_order(prober, &mut scan, &picks)?;
+    Ok(scan)
+}
+
+/// TLS 1.3 suites (the first HelloRetryRequest also names a group), then
+/// its groups.
+fn scan_tls13(prober: &mut Prober) -> Result<Part, ConnectError> {
+    let mut part = Part::default();
+    let all_groups: Vec<u16> = GROUPS.iter().map(|g| g.code).collect();
+    let tls13 = enumerate(prober, &mut part.scan, Version::Tls13, &all_groups, None)?;
     if !tls13.accepted.is_empty() {
-        scan.tls13_groups = enumerate_groups(
+        part.scan.tls13_groups = enumerate_groups(
             prober,
-            &mut scan,
+            &mut part.scan,
             Version::Tls13,
             &tls13.accepted,
             &all_groups,
             tls13.first_group,
         )?;
-        scan.versions.push(VersionScan {
+        part.scan.versions.push(VersionScan {
             version: Version::Tls13,
             suites: tls13.accepted.clone(),
         });
-        picks_by_version.push((Version::Tls13, tls13.picks));
+        part.picks.push((Version::Tls13, tls13.picks));
     }
+    Ok(part)
+}
 
-    // TLS 1.2 down to SSL 3.0. A protocol_version alert to the first hello
-    // of a version means no older one is enabled either (servers answer a
-    // hello with the newest version they have at or below the client's);
-    // a lower ServerHello is that version's first pick.
+/// TLS 1.2 down to SSL 3.0, and the ECDHE curves of the newest of them. A
+/// protocol_version alert to the first hello of a version means no older
+/// one is enabled either (servers answer a hello with the newest version
+/// they have at or below the client's); a lower ServerHello is that
+/// version's first pick.
+fn scan_legacy(prober: &mut Prober) -> Result<Part, ConnectError> {
+    let mut part = Part::default();
+    let scan = &mut part.scan;
     let ec_groups: Vec<u16> = GROUPS
         .iter()
         .filter(|g| g.ec_tls12)
@@ -111,7 +151,7 @@ pub fn scan(prober: &mut Prober) -> Result<Scan, ConnectError> {
     let mut version = Some(Version::Tls12);
     let mut known: Option<u16> = None;
     while let Some(current) = version {
-        let result = enumerate(prober, &mut scan, current, &ec_groups, known.take())?;
+        let result = enumerate(prober, scan, current, &ec_groups, known.take())?;
         let next = older(current);
         if !result.accepted.is_empty() {
             if scan.tls12_groups.is_empty() {
@@ -124,7 +164,7 @@ pub fn scan(prober: &mut Prober) -> Result<Scan, ConnectError> {
                 if !ecdhe.is_empty() {
                     scan.tls12_groups = enumerate_groups(
                         prober,
-                        &mut scan,
+                        scan,
                         current,
                         &ecdhe,
                         &ec_groups,
@@ -136,7 +176,7 @@ pub fn scan(prober: &mut Prober) -> Result<Scan, ConnectError> {
                 version: current,
                 suites: result.accepted.clone(),
             });
-            picks_by_version.push((current, result.picks));
+            part.picks.push((current, result.picks));
         }
         version = match result.downgraded {
             Some((lower, suite)) if lower < current => {
@@ -147,9 +187,7 @@ pub fn scan(prober: &mut Prober) -> Result<Scan, ConnectError> {
             _ => next,
         };
     }
-
-    scan.order = decide_order(prober, &mut scan, &picks_by_version)?;
-    Ok(scan)
+    Ok(part)
 }
 
 fn older(version: Version) -> Option<Version> {

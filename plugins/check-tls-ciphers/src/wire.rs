@@ -280,6 +280,45 @@ pub fn parse_reply(bytes: &[u8], want_curve: bool) -> Result<Progress, WireError
     }
 }
 
+/// The certificate chain of a TLS ≤ 1.2 flight (sent in the clear there),
+/// leaf first: `None` until the Certificate message is complete, or when
+/// the bytes are not such a flight.
+#[must_use]
+pub fn certificates(bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let mut handshake = Vec::new();
+    let mut rest = bytes;
+    while rest.len() >= 5 && rest[0] == HANDSHAKE {
+        let length = usize::from(u16::from_be_bytes([rest[3], rest[4]]));
+        let payload = rest.get(5..5 + length)?;
+        handshake.extend_from_slice(payload);
+        rest = &rest[5 + length..];
+    }
+    let mut messages = handshake.as_slice();
+    while messages.len() >= 4 {
+        let length = u24(&messages[1..4]);
+        let body = messages.get(4..4 + length)?;
+        if messages[0] == 11 {
+            let mut r = Reader {
+                bytes: body,
+                what: "Certificate",
+            };
+            let total = u24(r.take(3).ok()?);
+            let mut list = Reader {
+                bytes: r.take(total).ok()?,
+                what: "Certificate",
+            };
+            let mut chain = Vec::new();
+            while !list.bytes.is_empty() {
+                let n = u24(list.take(3).ok()?);
+                chain.push(list.take(n).ok()?.to_vec());
+            }
+            return Some(chain);
+        }
+        messages = &messages[4 + length..];
+    }
+    None
+}
+
 fn u24(bytes: &[u8]) -> usize {
     (usize::from(bytes[0]) << 16) | (usize::from(bytes[1]) << 8) | usize::from(bytes[2])
 }
@@ -504,6 +543,20 @@ mod tests {
     }
 
     #[test]
+    fn the_plaintext_chain_is_read_once_complete() {
+        let mut flight = server_hello(0x0301, [1; 32], 0x002F, &[]);
+        flight.extend([
+            11, 0, 0, 13, 0, 0, 10, 0, 0, 2, 0xAA, 0xBB, 0, 0, 2, 0xCC, 0xDD,
+        ]);
+        let bytes = record(HANDSHAKE, &flight);
+        assert_eq!(certificates(&bytes[..bytes.len() - 1]), None);
+        assert_eq!(
+            certificates(&bytes),
+            Some(vec![vec![0xAA, 0xBB], vec![0xCC, 0xDD]])
+        );
+    }
+
+    #[test]
     fn garbage_is_an_error_not_a_hang() {
         assert_eq!(
             parse_reply(b"HTTP/1.1 400 Bad Request\r\n", false),
@@ -540,6 +593,11 @@ mod tests {
                 hello: ServerHello { version, suite, retry, group: None },
                 curve: None,
             }));
+        }
+
+        #[test]
+        fn any_bytes_give_a_chain_or_none_without_panicking(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+            let _ = certificates(&bytes);
         }
 
         #[test]
