@@ -199,8 +199,8 @@ fn legacy_gnutls_rc4_3des_static_rsa_are_found_in_its_namespace() {
     check(server.port(), &[], Some(netns))
         .state_is(State::Critical)
         .first_line_contains("TLS 1.0 accepted")
-        .long_text_contains("TLS 1.2 suite TLS_RSA_WITH_RC4_128_SHA (RC4-SHA) accepted")
-        .long_text_contains("TLS 1.2 suite TLS_RSA_WITH_3DES_EDE_CBC_SHA (DES-CBC3-SHA) accepted");
+        .long_text_contains("suite TLS_RSA_WITH_RC4_128_SHA (RC4-SHA) accepted in TLS 1.2, TLS 1.1, TLS 1.0")
+        .long_text_contains("suite TLS_RSA_WITH_3DES_EDE_CBC_SHA (DES-CBC3-SHA) accepted in TLS 1.2, TLS 1.1, TLS 1.0");
     same_as_sslscan(server.port(), Some(netns));
 }
 

@@ -117,44 +117,28 @@ pub fn check(args: &Args, context: &Context) -> Result<Report, CheckTlsError> {
         read_certs(&mut prober, &scan, &args.host, &roots)?
     };
 
-    let now = unix_now();
-    let expiry = ExpiryThresholds {
-        warning: args.warning,
-        critical: args.critical,
+    let found = Found {
+        target: addr.to_string(),
+        scan,
+        certs,
+        cert_problem,
+        connections: prober.connections(),
+        elapsed: started.elapsed(),
     };
-    let mut findings = verdict::judge(args.profile, &scan, &certs, expiry, now);
-    if scan.versions.is_empty() {
-        let why = scan.not_tls.as_deref().map_or_else(
-            || "no protocol version was accepted".to_owned(),
-            |e| format!("it answered with {e}"),
-        );
-        findings.insert(
-            0,
-            Finding::new(State::Critical, format!("no TLS on {addr}: {why}")),
-        );
-    }
-    if let Some(problem) = &cert_problem {
-        findings.push(Finding::new(State::Warning, problem.clone()));
-    }
-
-    let mut report = context.report();
-    let elapsed = started.elapsed();
+    let now = unix_now();
     if args.json {
-        let state = State::worst_of(findings.iter().map(|f| f.state));
+        let (state, _) = judged(args, &found, now);
         let outcome = Outcome {
             host: args.host.clone(),
             port: args.port,
             sni,
             profile: args.profile,
             state: state.to_string(),
-            scan,
-            certificates: certs,
-            findings: findings
-                .iter()
-                .map(|f| f.detail.clone().unwrap_or_else(|| f.summary.clone()))
-                .collect(),
-            connections: prober.connections(),
-            elapsed_seconds: elapsed.as_secs_f64(),
+            findings: judged(args, &found, now).1,
+            scan: found.scan,
+            certificates: found.certs,
+            connections: found.connections,
+            elapsed_seconds: found.elapsed.as_secs_f64(),
         };
         let mut stdout = std::io::stdout().lock();
         let _ = serde_json::to_writer_pretty(&mut stdout, &outcome);
@@ -163,30 +147,79 @@ pub fn check(args: &Args, context: &Context) -> Result<Report, CheckTlsError> {
         // For machines: the document alone, with the verdict's exit code.
         std::process::exit(state.exit_code());
     }
+    for note in &found.scan.notes {
+        log::debug!("{note}");
+    }
+    Ok(render(context.report(), args, &found, now))
+}
 
+/// What a scan found, ready to judge.
+#[derive(Debug, Clone)]
+pub struct Found {
+    /// `127.0.0.1:443`, for "no TLS on …".
+    pub target: String,
+    pub scan: Scan,
+    pub certs: Vec<CertFacts>,
+    /// Why no certificate could be read, when the hellos found TLS.
+    pub cert_problem: Option<String>,
+    pub connections: u32,
+    pub elapsed: Duration,
+}
+
+/// Every finding of `found` under the arguments' profile and thresholds.
+fn findings(args: &Args, found: &Found, now: i64) -> Vec<Finding> {
+    let expiry = ExpiryThresholds {
+        warning: args.warning,
+        critical: args.critical,
+    };
+    let mut findings = verdict::judge(args.profile, &found.scan, &found.certs, expiry, now);
+    if found.scan.versions.is_empty() {
+        let why = found.scan.not_tls.as_deref().map_or_else(
+            || "no protocol version was accepted".to_owned(),
+            |e| format!("it answered with {e}"),
+        );
+        findings.insert(
+            0,
+            Finding::new(
+                State::Critical,
+                format!("no TLS on {}: {why}", found.target),
+            ),
+        );
+    }
+    if let Some(problem) = &found.cert_problem {
+        findings.push(Finding::new(State::Warning, problem.clone()));
+    }
+    findings
+}
+
+/// The worst state and each finding's long text, for `--json`.
+fn judged(args: &Args, found: &Found, now: i64) -> (State, Vec<String>) {
+    let findings = findings(args, found, now);
+    let state = State::worst_of(findings.iter().map(|f| f.state));
+    let texts = findings
+        .into_iter()
+        .map(|f| f.detail.unwrap_or(f.summary))
+        .collect();
+    (state, texts)
+}
+
+/// The plugin output for `found`, judged at `now` (public for the
+/// snapshot tests, which pin it for fixed scans).
+#[must_use]
+pub fn render(mut report: Report, args: &Args, found: &Found, now: i64) -> Report {
+    let findings = findings(args, found, now);
     let count = findings.len();
     for finding in findings {
         report.add_finding(finding);
     }
     if count == 0 {
-        report = report.with_summary(ok_summary(args.profile, &scan, &certs, now));
+        report = report.with_summary(ok_summary(args.profile, &found.scan, &found.certs, now));
     }
-    for line in long_text(args.profile, &scan, &certs) {
+    for line in long_text(args.profile, &found.scan, &found.certs) {
         report.add_detail(line);
     }
-    for note in &scan.notes {
-        log::debug!("{note}");
-    }
-    add_perfdata(
-        &mut report,
-        &scan,
-        &certs,
-        args,
-        now,
-        prober.connections(),
-        elapsed,
-    );
-    Ok(report)
+    add_perfdata(&mut report, found, args, now);
+    report
 }
 
 /// The certificates (one per key type the suites show), or why none was
@@ -352,16 +385,9 @@ fn long_text(profile: verdict::Profile, scan: &Scan, certs: &[CertFacts]) -> Vec
     lines
 }
 
-#[allow(clippy::too_many_arguments)]
-fn add_perfdata(
-    report: &mut Report,
-    scan: &Scan,
-    certs: &[CertFacts],
-    args: &Args,
-    now: i64,
-    connections: u32,
-    elapsed: Duration,
-) {
+fn add_perfdata(report: &mut Report, found: &Found, args: &Args, now: i64) {
+    let (scan, certs) = (&found.scan, &found.certs);
+    let (connections, elapsed) = (found.connections, found.elapsed);
     if let Some(cert) = certs.iter().min_by_key(|c| c.not_after) {
         let days = (cert.not_after - now) as f64 / 86_400.0;
         let warn = args.warning.as_secs_f64() / 86_400.0;

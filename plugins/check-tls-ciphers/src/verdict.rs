@@ -123,21 +123,31 @@ pub fn judge(
             ));
         }
     }
+    // One finding per suite, naming every version that accepts it.
+    let mut outside: Vec<(u16, Vec<Version>)> = Vec::new();
     for entry in &scan.versions {
-        let version = entry.version;
         for &code in &entry.suites {
-            if !profile.allows_suite(version, code) {
-                let short = suites::by_code(code)
-                    .map_or_else(|| format!("0x{code:04X}"), |s| s.short_name().to_owned());
-                let finding = Finding::new(State::Critical, format!("{short} accepted"))
-                    .with_detail(format!(
-                        "{version} suite {} accepted, not in {}",
-                        suites::name_of(code),
-                        profile.name()
-                    ));
-                findings.push(finding);
+            if profile.allows_suite(entry.version, code) {
+                continue;
+            }
+            match outside.iter_mut().find(|(c, _)| *c == code) {
+                Some((_, versions)) => versions.push(entry.version),
+                None => outside.push((code, vec![entry.version])),
             }
         }
+    }
+    for (code, versions) in outside {
+        let short = suites::by_code(code)
+            .map_or_else(|| format!("0x{code:04X}"), |s| s.short_name().to_owned());
+        let versions: Vec<&str> = versions.iter().map(|v| v.name()).collect();
+        findings.push(
+            Finding::new(State::Critical, format!("{short} accepted")).with_detail(format!(
+                "suite {} accepted in {}, not in {}",
+                suites::name_of(code),
+                versions.join(", "),
+                profile.name()
+            )),
+        );
     }
     for &group in scan.tls13_groups.iter().chain(&scan.tls12_groups) {
         if !profile.allows_group(group) {
@@ -182,7 +192,10 @@ fn judge_cert(
                 State::Critical,
                 format!("{which} expired {}", display::ago(secs(-left))),
             )
-            .with_detail(format!("{which} expired at {at}")),
+            .with_detail(format!(
+                "{which} expired {} ({at})",
+                display::ago(secs(-left))
+            )),
         );
     } else {
         let remaining = secs(left);
@@ -199,7 +212,10 @@ fn judge_cert(
                     state,
                     format!("{which} expires {}", display::from_now(remaining)),
                 )
-                .with_detail(format!("{which} expires at {at}")),
+                .with_detail(format!(
+                    "{which} expires {} ({at})",
+                    display::from_now(remaining)
+                )),
             );
         }
     }
