@@ -43,6 +43,11 @@ pub fn binaries() -> Vec<Binary> {
             command: check_graphite::Args::command,
         },
         Binary {
+            name: "check-tls-ciphers",
+            section: "1",
+            command: check_tls_ciphers::Args::command,
+        },
+        Binary {
             name: "pi-probe-exporter",
             section: "8",
             command: pi_probe_exporter::cli::Cli::command,
