@@ -104,6 +104,22 @@ impl FileSource {
         TimeContext::new(self.now.unwrap_or_else(Timestamp::now), self.zone.clone())
     }
 
+    /// One line (without its newline) as this source reads it, at
+    /// `offset` in `file`: `Ok(None)` when the line is no event (no match,
+    /// blank), `Err(why)` when it is malformed. For tests and fuzzing.
+    pub fn parse_line(
+        &self,
+        line: &[u8],
+        file: &Path,
+        offset: u64,
+    ) -> Result<Option<Event>, String> {
+        match self.parse(line, file, offset, &self.context()) {
+            Parsed::Event(event) => Ok(Some(*event)),
+            Parsed::Skip => Ok(None),
+            Parsed::Malformed(why) => Err(why),
+        }
+    }
+
     fn parse(&self, line: &[u8], file: &Path, offset: u64, context: &TimeContext) -> Parsed {
         let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
         let line = line.strip_suffix(b"\r").unwrap_or(line);
