@@ -8,6 +8,7 @@ mod check_audit_freshness;
 mod check_change_window;
 mod check_cloudtrail_es;
 mod check_graphite;
+mod events_sources;
 mod check_tls_ciphers;
 mod ham_story;
 mod harness_selftest;
