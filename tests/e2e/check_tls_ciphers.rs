@@ -185,23 +185,24 @@ fn openssl_s_server_matches_sslscan() {
     same_as_sslscan(server.port(), None);
 }
 
+/// gnutls-serv with `priority` in its own namespace: the check's run there,
+/// after asserting the accepted suites equal sslscan's.
+fn gnutls_check(name: &str, priority: &str) -> PluginRun {
+    let server = GnutlsServ::start(&TestCa::shared().leaf(name), &["--priority", priority]);
+    same_as_sslscan(server.port(), Some(server.netns()));
+    check(server.port(), &[], Some(server.netns()))
+}
+
 #[test]
 fn legacy_gnutls_rc4_3des_static_rsa_are_found_in_its_namespace() {
-    let leaf = TestCa::shared().leaf("legacy");
-    let server = GnutlsServ::start(
-        &leaf,
-        &[
-            "--priority",
-            "NORMAL:+3DES-CBC:+ARCFOUR-128:+VERS-TLS1.0:+VERS-TLS1.1:+RSA:+DHE-RSA:+AES-128-CCM:-VERS-TLS1.3",
-        ],
-    );
-    let netns = server.netns();
-    check(server.port(), &[], Some(netns))
-        .state_is(State::Critical)
-        .first_line_contains("TLS 1.0 accepted")
-        .long_text_contains("suite TLS_RSA_WITH_RC4_128_SHA (RC4-SHA) accepted in TLS 1.2, TLS 1.1, TLS 1.0")
-        .long_text_contains("suite TLS_RSA_WITH_3DES_EDE_CBC_SHA (DES-CBC3-SHA) accepted in TLS 1.2, TLS 1.1, TLS 1.0");
-    same_as_sslscan(server.port(), Some(netns));
+    gnutls_check(
+        "legacy",
+        "NORMAL:+3DES-CBC:+ARCFOUR-128:+VERS-TLS1.0:+VERS-TLS1.1:+RSA:+DHE-RSA:+AES-128-CCM:-VERS-TLS1.3",
+    )
+    .state_is(State::Critical)
+    .first_line_contains("TLS 1.0 accepted")
+    .long_text_contains("suite TLS_RSA_WITH_RC4_128_SHA (RC4-SHA) accepted in TLS 1.2, TLS 1.1, TLS 1.0")
+    .long_text_contains("suite TLS_RSA_WITH_3DES_EDE_CBC_SHA (DES-CBC3-SHA) accepted in TLS 1.2, TLS 1.1, TLS 1.0");
 }
 
 #[test]
@@ -326,22 +327,15 @@ fn fault_fakes_are_no_tls_or_a_timeout_never_a_hang() {
 
 #[test]
 fn a_tls_1_0_and_1_1_only_server_shows_its_certificate_from_the_plain_flight() {
-    let leaf = TestCa::shared().leaf("old-only");
-    let server = GnutlsServ::start(
-        &leaf,
-        &[
-            "--priority",
-            "NORMAL:-VERS-ALL:+VERS-TLS1.0:+VERS-TLS1.1:+RSA:+3DES-CBC",
-        ],
-    );
-    let netns = server.netns();
-    check(server.port(), &[], Some(netns))
-        .state_is(State::Critical)
-        .first_line_contains("TLS 1.0 accepted, TLS 1.1 accepted")
-        .long_text_contains("chain verified (TLS 1.1)")
-        .perfdata_has("key_bits=2048")
-        .perfdata_has("suites_tls1_2=0");
-    same_as_sslscan(server.port(), Some(netns));
+    gnutls_check(
+        "old-only",
+        "NORMAL:-VERS-ALL:+VERS-TLS1.0:+VERS-TLS1.1:+RSA:+3DES-CBC",
+    )
+    .state_is(State::Critical)
+    .first_line_contains("TLS 1.0 accepted, TLS 1.1 accepted")
+    .long_text_contains("chain verified (TLS 1.1)")
+    .perfdata_has("key_bits=2048")
+    .perfdata_has("suites_tls1_2=0");
 }
 
 #[test]

@@ -97,6 +97,28 @@ pub fn roots(ca_file: Option<&Path>) -> Result<Arc<rustls::RootCertStore>, CertE
     Ok(Arc::new(store))
 }
 
+fn webpki_verifier(
+    roots: &Arc<rustls::RootCertStore>,
+    provider: &Arc<rustls::crypto::CryptoProvider>,
+) -> Result<Arc<WebPkiServerVerifier>, CertError> {
+    WebPkiServerVerifier::builder_with_provider(roots.clone(), provider.clone())
+        .build()
+        .map_err(|e| CertError::Setup(format!("no usable trust anchors: {e}")))
+}
+
+/// Why webpki rejects the chain, `None` when it verifies. A name mismatch
+/// is not a chain problem: the name is judged from the certificate's own
+/// names.
+fn chain_verdict(result: Result<ServerCertVerified, rustls::Error>) -> Option<String> {
+    match result {
+        Ok(_)
+        | Err(rustls::Error::InvalidCertificate(
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+        )) => None,
+        Err(error) => Some(error.to_string()),
+    }
+}
+
 #[derive(Debug)]
 struct Recorder {
     inner: Arc<WebPkiServerVerifier>,
@@ -113,19 +135,13 @@ impl ServerCertVerifier for Recorder {
         ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let verdict =
-            match self
-                .inner
-                .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
-            {
-                // The name is judged from the certificate's own names.
-                Ok(_)
-                | Err(rustls::Error::InvalidCertificate(
-                    CertificateError::NotValidForName
-                    | CertificateError::NotValidForNameContext { .. },
-                )) => None,
-                Err(error) => Some(error.to_string()),
-            };
+        let verdict = chain_verdict(self.inner.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp,
+            now,
+        ));
         let mut chain = vec![end_entity.clone().into_owned()];
         chain.extend(intermediates.iter().map(|c| c.clone().into_owned()));
         *self
@@ -176,9 +192,7 @@ pub fn fetch(
     want: Want,
 ) -> Result<CertFacts, CertError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let inner = WebPkiServerVerifier::builder_with_provider(roots.clone(), provider.clone())
-        .build()
-        .map_err(|e| CertError::Setup(format!("no usable trust anchors: {e}")))?;
+    let inner = webpki_verifier(roots, &provider)?;
     let recorder = Arc::new(Recorder {
         inner,
         want,
@@ -261,19 +275,16 @@ pub fn fetch_legacy(
     }
     let chain: Vec<CertificateDer<'static>> = chain.into_iter().map(CertificateDer::from).collect();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = WebPkiServerVerifier::builder_with_provider(roots.clone(), provider)
-        .build()
-        .map_err(|e| CertError::Setup(format!("no usable trust anchors: {e}")))?;
+    let verifier = webpki_verifier(roots, &provider)?;
     let name = ServerName::try_from(sni.unwrap_or_else(|| host.to_owned()))
         .map_err(|_| CertError::Setup(format!("{host:?} is not a valid TLS server name")))?;
-    let chain_error =
-        match verifier.verify_server_cert(&chain[0], &chain[1..], &name, &[], UnixTime::now()) {
-            Ok(_)
-            | Err(rustls::Error::InvalidCertificate(
-                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-            )) => None,
-            Err(error) => Some(error.to_string()),
-        };
+    let chain_error = chain_verdict(verifier.verify_server_cert(
+        &chain[0],
+        &chain[1..],
+        &name,
+        &[],
+        UnixTime::now(),
+    ));
     facts(&chain, chain_error, host, version.name().to_owned())
 }
 
