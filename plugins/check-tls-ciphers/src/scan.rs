@@ -3,6 +3,8 @@
 //! HelloRetryRequests; TLS 1.2 curves from ServerKeyExchanges; who decides
 //! the order.
 
+use std::collections::VecDeque;
+
 use serde::Serialize;
 
 use crate::probe::{ConnectError, Outcome, Prober};
@@ -13,6 +15,10 @@ use crate::wire::{Hello, Reply, alert_name};
 /// more).
 pub const MAX_SUITES: usize = 128;
 const PROTOCOL_VERSION_ALERT: u8 = 70;
+/// Alerts that may mean "your hello is too big for me", not "no suite".
+const CHOKE_ALERTS: [u8; 2] = [47, 50];
+/// Chunks shorter than this are not split further.
+const MIN_SPLIT: usize = 32;
 
 /// What one protocol version accepted, in the order the server chose them.
 #[derive(Debug, Clone, Serialize)]
@@ -223,12 +229,18 @@ fn enumerate(
         out.accepted.push(suite);
     }
     let mut sent = 0usize;
-    for chunk in list.chunks(MAX_SUITES) {
+    // Chunks still to walk, and whether one may still be split in halves.
+    let mut queue: VecDeque<(Vec<u16>, bool)> = list
+        .chunks(MAX_SUITES)
+        .map(|c| (c.to_vec(), true))
+        .collect();
+    while let Some((chunk, may_split)) = queue.pop_front() {
         let mut remaining: Vec<u16> = chunk
             .iter()
             .copied()
             .filter(|c| !out.accepted.contains(c))
             .collect();
+        let mut picked_here = false;
         while !remaining.is_empty() {
             let mut offered = remaining.clone();
             if sent % 2 == 1 {
@@ -268,6 +280,7 @@ fn enumerate(
                     }
                     out.accepted.push(hello.suite);
                     out.picks.push((offered, hello.suite));
+                    picked_here = true;
                     remaining.retain(|&c| c != hello.suite);
                 }
                 Outcome::Answer(Reply::Alert { description, .. }) => {
@@ -276,16 +289,34 @@ fn enumerate(
                         return Ok(out);
                     }
                     log::debug!("{version}: refused with {}", alert_name(description));
+                    if may_split && !picked_here && CHOKE_ALERTS.contains(&description) {
+                        split(&mut queue, &remaining);
+                    }
                     break;
                 }
                 other => {
                     note_outcome(scan, version, &other);
+                    if may_split && !picked_here && other == Outcome::Closed {
+                        split(&mut queue, &remaining);
+                    }
                     break;
                 }
             }
         }
     }
     Ok(out)
+}
+
+/// Some servers and middleboxes choke on a big hello rather than refuse
+/// it (a reset, `decode_error`, `illegal_parameter`): the chunk is tried
+/// again as two halves, once, before "no more here" is believed.
+fn split(queue: &mut VecDeque<(Vec<u16>, bool)>, remaining: &[u16]) {
+    if remaining.len() >= MIN_SPLIT {
+        let half = remaining.len().div_ceil(2);
+        for part in remaining.chunks(half).rev() {
+            queue.push_front((part.to_vec(), false));
+        }
+    }
 }
 
 fn note_outcome(scan: &mut Scan, version: Version, outcome: &Outcome) {
@@ -400,6 +431,19 @@ fn decide_order(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_choked_chunk_is_retried_as_two_halves_first() {
+        let mut queue = VecDeque::from([(vec![9], true)]);
+        let remaining: Vec<u16> = (0..100).collect();
+        split(&mut queue, &remaining);
+        let sizes: Vec<(usize, bool)> = queue.iter().map(|(c, s)| (c.len(), *s)).collect();
+        assert_eq!(sizes, [(50, false), (50, false), (1, true)]);
+        assert_eq!(queue[0].0[0], 0);
+        let mut small = VecDeque::new();
+        split(&mut small, &remaining[..10]);
+        assert!(small.is_empty());
+    }
 
     #[test]
     fn client_order_is_the_first_accepted_of_each_offer() {
