@@ -43,6 +43,11 @@ pub fn binaries() -> Vec<Binary> {
             command: check_graphite::Args::command,
         },
         Binary {
+            name: "check-audit-freshness",
+            section: "1",
+            command: check_audit_freshness::Args::command,
+        },
+        Binary {
             name: "check-tls-ciphers",
             section: "1",
             command: check_tls_ciphers::Args::command,
