@@ -83,8 +83,12 @@ pub struct Snapshot {
     pub spool_bytes: u64,
     /// Segment files.
     pub spool_segments: u64,
-    /// Age of the oldest reading not yet written, seconds (0 when none).
+    /// Age of the oldest reading not yet written, seconds (0 when none);
+    /// readings held back in an unreadable segment count, as at least as
+    /// old as the segment's last change.
     pub spool_oldest_age_seconds: f64,
+    /// Readings held back in spool segments that cannot be read.
+    pub spool_held_back: u64,
     /// Readings deleted by the spool cap before they were ever sent.
     pub spool_dropped: u64,
     /// Readings deleted by the spool cap after they were sent, while still
@@ -171,6 +175,10 @@ impl Metrics {
             }
             Some((_, _, wall)) => (now.wall_ms - wall).max(0),
         };
+        let held_age_ms = spool
+            .held_back_since_wall_ms
+            .map_or(0, |since| (now.wall_ms - since).max(0));
+        let age_ms = age_ms.max(held_age_ms);
         Snapshot {
             probes: self.probes().clone(),
             sent: self.sent.load(Ordering::Relaxed),
@@ -180,6 +188,7 @@ impl Metrics {
             spool_bytes: spool.bytes,
             spool_segments: spool.segments as u64,
             spool_oldest_age_seconds: age_ms as f64 / 1000.0,
+            spool_held_back: spool.held_back,
             spool_dropped: spool.dropped,
             spool_dropped_unconfirmed: spool.dropped_unconfirmed,
             spool_corrupt_lines: self.spool_corrupt_lines.load(Ordering::Relaxed),
@@ -218,6 +227,7 @@ impl Snapshot {
         line("spool.bytes", &self.spool_bytes);
         line("spool.segments", &self.spool_segments);
         line("spool.oldest_age_seconds", &self.spool_oldest_age_seconds);
+        line("spool.held_back", &self.spool_held_back);
         line("spool.dropped", &self.spool_dropped);
         line("spool.dropped_unconfirmed", &self.spool_dropped_unconfirmed);
         line("spool.corrupt_lines", &self.spool_corrupt_lines);
@@ -330,6 +340,12 @@ impl Snapshot {
             &self.spool_oldest_age_seconds,
         );
         single(
+            "spool_held_back",
+            "gauge",
+            "Readings held back in spool segments that cannot be read.",
+            &self.spool_held_back,
+        );
+        single(
             "spool_dropped_total",
             "counter",
             "Unsent readings deleted because the spool reached its cap.",
@@ -422,6 +438,7 @@ mod tests {
             dropped: 4,
             dropped_unconfirmed: 1,
             first_seq: 3,
+            ..SpoolStats::default()
         };
         let now = ClockReading {
             wall_ms: 1,

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::clock::Clock;
@@ -62,6 +62,11 @@ pub struct Reader {
     shutdown: Arc<Shutdown>,
     probes: BTreeMap<String, ProbeState>,
     dir_problem: Option<String>,
+    /// Directory names refused as probe ids (each logged once).
+    refused: std::collections::BTreeSet<String>,
+    /// Probes whose last read has not returned yet: not read again until
+    /// it does, so a hung file costs one thread, not one per interval.
+    in_flight: BTreeMap<String, Arc<AtomicBool>>,
 }
 
 /// Delay before the first reading so that, with a whole-second interval,
@@ -93,6 +98,10 @@ fn slots_passed(late: Duration, interval_ms: u64) -> u64 {
     u64::try_from(late.as_millis()).unwrap_or(u64::MAX) / interval_ms.max(1)
 }
 
+/// The least time a probe's read is given (the interval, when longer):
+/// a DS18B20 conversion takes 750 ms, a busy bus a little more.
+const PROBE_READ_BOUND: Duration = Duration::from_secs(2);
+
 /// Re-phasing smaller than this is not worth moving a tick for.
 const PHASE_SLACK_MS: i64 = 100;
 
@@ -116,6 +125,8 @@ impl Reader {
             shutdown,
             probes: BTreeMap::new(),
             dir_problem: None,
+            refused: std::collections::BTreeSet::new(),
+            in_flight: BTreeMap::new(),
         }
     }
 
@@ -245,8 +256,9 @@ impl Reader {
             );
         }
 
-        let raws = read_all(&self.opts.w1_dir, &ids);
+        let raws = self.read_all(&ids);
         let mut readings = Vec::with_capacity(ids.len());
+        let mut accepted = Vec::with_capacity(ids.len());
         for (id, raw) in ids.iter().zip(raws) {
             let name = self.name_of(id);
             let p = self.probes.entry(id.clone()).or_insert_with(|| ProbeState {
@@ -264,8 +276,8 @@ impl Reader {
             let verdict = p.judge.judge(raw);
             match verdict {
                 Verdict::Accepted { milli_c, saturated } => {
-                    summary.accepted += 1;
-                    self.metrics.accepted(id, milli_c, saturated.is_some());
+                    // Counted once it is in the spool.
+                    accepted.push((id, milli_c, saturated.is_some()));
                     note_recovery(&self.log, id, p);
                     note_saturation(&self.log, id, p, saturated, milli_c, self.opts.unit);
                     readings.push(NewReading {
@@ -305,14 +317,7 @@ impl Reader {
                 wall_ms: mono_ms.cast_signed() + now.offset_ms(),
                 synced: now.synced,
             };
-            if let Err(e) = self.spool.append(&stamp, &readings) {
-                Metrics::add(&self.metrics.spool_write_errors, 1);
-                ::log::error!(logger: self.log,
-                    "spool: cannot append {} reading(s) to {}: {e}; they are lost",
-                    readings.len(),
-                    self.spool.dir().display()
-                );
-            }
+            summary.accepted += self.spool_readings(&stamp, &readings, accepted);
         }
         self.metrics
             .clock_synced
@@ -320,9 +325,125 @@ impl Reader {
         summary
     }
 
+    /// Appends a tick's readings; they count as read (`readings_ok`) only
+    /// once they are in the spool. Returns how many are.
+    fn spool_readings(
+        &self,
+        stamp: &Stamp,
+        readings: &[NewReading],
+        accepted: Vec<(&String, i32, bool)>,
+    ) -> usize {
+        match self.spool.append(stamp, readings) {
+            Ok(_) => {
+                let n = accepted.len();
+                for (id, milli_c, saturated) in accepted {
+                    self.metrics.accepted(id, milli_c, saturated);
+                }
+                n
+            }
+            Err(e) => {
+                Metrics::add(&self.metrics.spool_write_errors, 1);
+                ::log::error!(logger: self.log,
+                    "spool: cannot append {} reading(s) to {}: {e}; they are lost",
+                    readings.len(),
+                    self.spool.dir().display()
+                );
+                0
+            }
+        }
+    }
+
+    /// Reads every probe, each in its own thread: on real hardware a
+    /// `w1_slave` read waits ~750 ms for the conversion, and with externally
+    /// powered probes the kernel releases the bus while it waits, so two
+    /// probes take ~750 ms together instead of 1.5 s. A read that does not
+    /// return within the bound (a stuck bus, a FIFO) is given up on and its
+    /// thread left to finish; that probe is not read again until it has.
+    fn read_all(&mut self, ids: &[String]) -> Vec<Result<i32, w1::ReadError>> {
+        let bound = self.opts.interval.max(PROBE_READ_BOUND);
+        let deadline = Instant::now() + bound;
+        let hung = |id: &str, what: String| {
+            Err(w1::ReadError::Unreadable {
+                path: self.opts.w1_dir.join(id),
+                source: std::io::Error::new(std::io::ErrorKind::TimedOut, what),
+            })
+        };
+        let mut waiting = Vec::with_capacity(ids.len());
+        for id in ids {
+            if self
+                .in_flight
+                .get(id)
+                .is_some_and(|busy| busy.load(Ordering::Acquire))
+            {
+                waiting.push(None);
+                continue;
+            }
+            let (tx, rx) = std::sync::mpsc::sync_channel(1);
+            let busy = Arc::new(AtomicBool::new(true));
+            let done = busy.clone();
+            let (dir, id2) = (self.opts.w1_dir.clone(), id.clone());
+            let spawned = std::thread::Builder::new()
+                .name("probe".into())
+                .stack_size(64 * 1024)
+                .spawn(move || {
+                    let read = w1::read_probe(&dir, &id2);
+                    // Not busy before the answer is seen, so the next tick
+                    // reads it again.
+                    done.store(false, Ordering::Release);
+                    let _ = tx.send(read);
+                });
+            match spawned {
+                Ok(_) => {
+                    self.in_flight.insert(id.clone(), busy);
+                    waiting.push(Some(rx));
+                }
+                Err(e) => {
+                    ::log::warn!(logger: self.log, "cannot start a thread to read {id}: {e}");
+                    waiting.push(None);
+                }
+            }
+        }
+        ids.iter()
+            .zip(waiting)
+            .map(|(id, rx)| match rx {
+                None => hung(
+                    id,
+                    "the previous read has not returned yet (hung); not read again until it does"
+                        .into(),
+                ),
+                Some(rx) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    rx.recv_timeout(left).unwrap_or_else(|_| {
+                        hung(
+                            id,
+                            format!(
+                                "read did not return within {}; given up on",
+                                humantime::format_duration(bound)
+                            ),
+                        )
+                    })
+                }
+            })
+            .collect()
+    }
+
     fn discover(&mut self) -> Vec<String> {
         match w1::discover(&self.opts.w1_dir) {
-            Ok(ids) => {
+            Ok(mut ids) => {
+                // A name is a metric path and a label: only what the kernel
+                // writes for a DS18B20 is let through.
+                ids.retain(|id| {
+                    let ok = crate::config::is_probe_id(id);
+                    if !ok && self.refused.insert(id.clone()) {
+                        ::log::error!(logger: self.log,
+                            "ignoring {:?} in {}: not a DS18B20 probe id (28- and 12 lowercase \
+                             hex digits), so not a safe metric name; it is never read",
+                            id,
+                            self.opts.w1_dir.display()
+                        );
+                    }
+                    ok
+                });
                 if self.dir_problem.take().is_some() {
                     ::log::info!(logger: self.log,
                         "{} is readable again",
@@ -345,41 +466,6 @@ impl Reader {
             }
         }
     }
-}
-
-/// Reads every probe, in parallel when there are several: on real
-/// hardware a `w1_slave` read waits ~750 ms for the conversion, and with
-/// externally powered probes the kernel releases the bus while it waits,
-/// so two probes take ~750 ms together instead of 1.5 s.
-fn read_all(w1_dir: &std::path::Path, ids: &[String]) -> Vec<Result<i32, w1::ReadError>> {
-    if ids.len() < 2 {
-        return ids.iter().map(|id| w1::read_probe(w1_dir, id)).collect();
-    }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = ids
-            .iter()
-            .map(|id| {
-                std::thread::Builder::new()
-                    .name("probe".into())
-                    .stack_size(64 * 1024)
-                    .spawn_scoped(scope, move || w1::read_probe(w1_dir, id))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .zip(ids)
-            .map(|(h, id)| match h {
-                Ok(h) => h.join().unwrap_or_else(|_| {
-                    Err(w1::ReadError::Unreadable {
-                        path: w1_dir.join(id),
-                        source: std::io::Error::other("reading thread panicked"),
-                    })
-                }),
-                // No thread to be had: read it here instead.
-                Err(_) => w1::read_probe(w1_dir, id),
-            })
-            .collect()
-    })
 }
 
 fn note_recovery(log: &Log, id: &str, p: &mut ProbeState) {

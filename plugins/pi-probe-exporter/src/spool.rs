@@ -119,6 +119,12 @@ pub struct SpoolStats {
     pub dropped_unconfirmed: u64,
     /// The oldest seq still on disk.
     pub first_seq: u64,
+    /// Readings in segments that cannot be read (at most this many: the
+    /// count of an unreadable file is bounded by its size).
+    pub held_back: u64,
+    /// Wall clock (ms since the epoch) of the last change to the oldest
+    /// unreadable segment: its readings are at least this old.
+    pub held_back_since_wall_ms: Option<i64>,
 }
 
 #[derive(Debug)]
@@ -129,6 +135,9 @@ struct Segment {
     bytes: u64,
     /// No more appends: the reader may move past its end.
     sealed: bool,
+    /// Why it cannot be read, when it cannot: its readings are held back
+    /// (kept on disk, the cursor not moved past them) and the rest is sent.
+    unreadable: Option<String>,
 }
 
 #[derive(Debug)]
@@ -136,7 +145,11 @@ struct Inner {
     segments: VecDeque<Segment>,
     active: Option<File>,
     next_seq: u64,
+    /// The cursor: the first seq not known to be delivered. Never past an
+    /// unreadable segment, so a restart tries it again.
     committed: u64,
+    /// How far the sender has delivered, unreadable segments aside.
+    delivered: u64,
     persisted: Option<u64>,
     total_bytes: u64,
     dropped: u64,
@@ -169,6 +182,7 @@ enum Location {
         limit: u64,
         sealed: bool,
         next_first: Option<u64>,
+        unreadable: bool,
     },
     /// Deleted by the cap; the oldest seq still here.
     Gap(u64),
@@ -195,17 +209,32 @@ fn fsync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// The shortest line a record can be: every field at its smallest. An
+/// unreadable segment of `n` bytes holds at most `n / MIN_LINE` readings.
+const MIN_LINE: u64 = "0 0123456789abcdef 0 0 S a b 00000000\n".len() as u64;
+
+/// A cursor above this is corrupt: at a reading a millisecond it would take
+/// 285 000 years to get there.
+const MAX_SANE_SEQ: u64 = 1 << 53;
+
+/// Reads at most `len` bytes of `path` from `start` (a file may be a device
+/// that never ends, or grow while read).
+fn read_bounded(path: &Path, start: u64, len: u64) -> io::Result<Vec<u8>> {
+    let mut file = File::open(path)?;
+    file.seek(io::SeekFrom::Start(start))?;
+    let mut buf = Vec::with_capacity(usize::try_from(len.saturating_sub(start)).unwrap_or(0));
+    file.take(len.saturating_sub(start)).read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
 /// Finds a segment's last good record. Returns (its seq, the byte offset
 /// just past it, the bytes after it). Only the tail is read unless it
-/// holds no good record.
-fn scan_tail(path: &Path) -> io::Result<(Option<u64>, u64, u64)> {
+/// holds no good record; never more than `len` bytes.
+fn scan_tail(path: &Path, len: u64) -> io::Result<(Option<u64>, u64, u64)> {
     const CHUNK: u64 = 64 * 1024;
-    let mut file = File::open(path)?;
-    let len = file.metadata()?.len();
     let start = len.saturating_sub(CHUNK);
-    let mut buf = Vec::with_capacity(usize::try_from(len - start).unwrap_or(0));
-    file.seek(io::SeekFrom::Start(start))?;
-    file.read_to_end(&mut buf)?;
+    let buf = read_bounded(path, start, len)?;
+    let len = start + buf.len() as u64;
     let mut pos = 0;
     if start > 0 {
         // The chunk starts inside a line; begin after it.
@@ -237,79 +266,283 @@ fn scan_tail_from(
     }
     if last.is_none() && partial {
         // Nothing good in the tail: look at the whole file.
-        let whole = fs::read(path)?;
+        let whole = read_bounded(path, 0, len)?;
         return scan_tail_from(&whole, 0, len, 0, false, path);
     }
     Ok((last, good_end, len - good_end))
 }
 
-impl Spool {
-    /// Opens (creating if needed) the spool in `opts.dir`: recovers the
-    /// cursor, cuts a torn tail off the newest segment, and applies the cap.
-    pub fn open(opts: SpoolOptions, log: Log) -> Result<Spool, SpoolError> {
-        let dir = opts.dir.clone();
-        fs::create_dir_all(&dir).map_err(io_at(&dir))?;
-        let lock_path = dir.join("lock");
-        let lock = OpenOptions::new()
+/// The byte offset of the first line in `path` (of `len` bytes) whose seq
+/// is `seq` or more.
+fn offset_of_seq(path: &Path, len: u64, seq: u64) -> io::Result<Option<u64>> {
+    let buf = read_bounded(path, 0, len)?;
+    let mut pos = 0;
+    for line in buf.split_inclusive(|&b| b == b'\n') {
+        if leading_seq(line).is_some_and(|s| s >= seq) {
+            return Ok(Some(pos));
+        }
+        pos += line.len() as u64;
+    }
+    Ok(None)
+}
+
+/// Cuts `path` to `len` bytes, durably.
+fn truncate(path: &Path, len: u64) -> io::Result<()> {
+    let f = OpenOptions::new().write(true).open(path)?;
+    f.set_len(len)?;
+    f.sync_all()
+}
+
+/// Renames something in the spool directory that is not what its name
+/// says out of the way (to `<name>.set-aside[-n]`), so that it is kept for
+/// a person to look at and never read again. Returns the new name.
+fn set_aside(path: &Path) -> io::Result<PathBuf> {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let mut n = 0u32;
+    loop {
+        let suffix = if n == 0 {
+            String::new()
+        } else {
+            format!("-{n}")
+        };
+        let to = path.with_file_name(format!("{name}.set-aside{suffix}"));
+        if fs::symlink_metadata(&to).is_err() {
+            fs::rename(path, &to)?;
+            return Ok(to);
+        }
+        n += 1;
+    }
+}
+
+/// What a non-regular file is, for a log line.
+fn file_kind(meta: &fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    }
+}
+
+fn mtime_ms(path: &Path) -> Option<i64> {
+    let t = fs::symlink_metadata(path).ok()?.modified().ok()?;
+    let d = t.duration_since(std::time::UNIX_EPOCH).ok()?;
+    i64::try_from(d.as_millis()).ok()
+}
+
+/// Opens the lock file, setting aside whatever holds its name if that
+/// cannot be a lock file (a directory, a file we may not write).
+fn open_lock(dir: &Path, log: &Log) -> Result<File, SpoolError> {
+    let path = dir.join("lock");
+    let open = || {
+        OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
-            .open(&lock_path)
-            .map_err(io_at(&lock_path))?;
+            .open(&path)
+    };
+    let bad = match fs::symlink_metadata(&path) {
+        Ok(meta) if !meta.file_type().is_file() => Some(file_kind(&meta).to_owned()),
+        _ => match open() {
+            Ok(f) => return Ok(f),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(io_at(&path)(e)),
+            Err(e) => Some(format!("cannot be opened for writing ({e})")),
+        },
+    };
+    let why = bad.unwrap_or_default();
+    let to = set_aside(&path).map_err(io_at(&path))?;
+    ::log::error!(logger: log,
+        "spool: {} is {why}, not a lock file; set aside as {} and a new one made",
+        path.display(),
+        to.display()
+    );
+    open().map_err(io_at(&path))
+}
+
+impl Spool {
+    /// Opens (creating if needed) the spool in `opts.dir`: recovers the
+    /// cursor, cuts torn tails and the leftovers of failed appends, sets
+    /// aside what is not a segment, holds back what cannot be read, and
+    /// applies the cap. Every one of these is logged.
+    ///
+    /// One rule keeps readings from being skipped: a sequence number is
+    /// never given twice. The next one is past every number any file in the
+    /// spool may hold (readable or not, empty or set aside) and past a
+    /// believable cursor.
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one pass of recovery steps, in order"
+    )]
+    pub fn open(opts: SpoolOptions, log: Log) -> Result<Spool, SpoolError> {
+        let dir = opts.dir.clone();
+        fs::create_dir_all(&dir).map_err(io_at(&dir))?;
+        let lock = open_lock(&dir, &log)?;
+        let lock_path = dir.join("lock");
         match lock.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => return Err(SpoolError::Locked(dir)),
             Err(fs::TryLockError::Error(e)) => return Err(io_at(&lock_path)(e)),
         }
 
+        // No number at or below `floor` may be given again.
+        let mut floor = 0u64;
         let mut found = Vec::new();
         for entry in fs::read_dir(&dir).map_err(io_at(&dir))? {
             let entry = entry.map_err(io_at(&dir))?;
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
-            if let Some(first) = parse_segment_name(name) {
-                let bytes = entry.metadata().map_err(io_at(&entry.path()))?.len();
-                found.push(Segment {
-                    first_seq: first,
-                    path: entry.path(),
-                    bytes,
-                    sealed: true,
-                });
+            let Some(first) = parse_segment_name(name) else {
+                continue;
+            };
+            let path = entry.path();
+            floor = floor.max(first);
+            let meta = fs::symlink_metadata(&path).map_err(io_at(&path))?;
+            if !meta.file_type().is_file() {
+                let kind = file_kind(&meta);
+                match set_aside(&path) {
+                    Ok(to) => ::log::error!(logger: log,
+                        "spool: {} is {kind}, not a segment; set aside as {}",
+                        path.display(),
+                        to.display()
+                    ),
+                    Err(e) => ::log::error!(logger: log,
+                        "spool: {} is {kind}, not a segment; ignored (cannot rename it: {e})",
+                        path.display()
+                    ),
+                }
+                continue;
             }
+            if meta.len() == 0 {
+                ::log::warn!(logger: log,
+                    "spool: {} is empty (a segment started just before a crash or a full \
+                     disk); removed, it held no readings",
+                    path.display()
+                );
+                if let Err(e) = fs::remove_file(&path) {
+                    ::log::error!(logger: log, "spool: cannot remove {}: {e}", path.display());
+                }
+                continue;
+            }
+            found.push(Segment {
+                first_seq: first,
+                path,
+                bytes: meta.len(),
+                sealed: true,
+                unreadable: None,
+            });
         }
         found.sort_by_key(|s| s.first_seq);
         let mut segments: VecDeque<Segment> = found.into();
 
-        let cursor = read_cursor(&dir, &log);
-        let mut next_seq = cursor.unwrap_or(0);
-        if let Some(last) = segments.back_mut() {
-            let (last_good, good_end, torn) = scan_tail(&last.path).map_err(io_at(&last.path))?;
-            if torn > 0 {
-                ::log::warn!(logger: log,
-                    "spool: torn tail in {}: {torn} bytes after the last complete reading \
-                     (crash during a write); skipped",
-                    last.path.display()
-                );
-                let f = OpenOptions::new()
-                    .write(true)
-                    .open(&last.path)
-                    .map_err(io_at(&last.path))?;
-                f.set_len(good_end).map_err(io_at(&last.path))?;
-                f.sync_all().map_err(io_at(&last.path))?;
-                last.bytes = good_end;
-            }
-            next_seq = last_good.map_or(last.first_seq, |s| s + 1).max(next_seq);
-            if last_good.is_none() {
-                let path = last.path.clone();
-                segments.pop_back();
-                fs::remove_file(&path).map_err(io_at(&path))?;
+        // Each segment's last good record; what lies past it (a torn line,
+        // or whole lines of an append that failed and was followed by a new
+        // segment) is cut off.
+        let mut last_good_of_last = None;
+        let count = segments.len();
+        for i in 0..count {
+            let next_first = segments.get(i + 1).map(|s| s.first_seq);
+            let seg = &mut segments[i];
+            let scanned = scan_tail(&seg.path, seg.bytes).and_then(|(last, end, torn)| {
+                match last {
+                    Some(l) if next_first.is_some_and(|nf| l >= nf) => {
+                        let nf = next_first.unwrap_or(u64::MAX);
+                        let cut = offset_of_seq(&seg.path, seg.bytes, nf)?.unwrap_or(end);
+                        ::log::warn!(logger: log,
+                            "spool: {} holds readings {nf}..={l}, which belong to the next \
+                             segment (an append that failed, e.g. on a full disk, and was \
+                             reported lost); cut off",
+                            seg.path.display()
+                        );
+                        truncate(&seg.path, cut)?;
+                        seg.bytes = cut;
+                        // What is left ends before the next segment.
+                        Ok(Some(nf - 1))
+                    }
+                    _ => {
+                        if torn > 0 {
+                            ::log::warn!(logger: log,
+                                "spool: torn tail in {}: {torn} bytes after the last complete \
+                                 reading (crash or failed write); cut off",
+                                seg.path.display()
+                            );
+                            truncate(&seg.path, end)?;
+                            seg.bytes = end;
+                        }
+                        Ok(last)
+                    }
+                }
+            });
+            match scanned {
+                Ok(last) => {
+                    if let Some(l) = last {
+                        floor = floor.max(l.saturating_add(1));
+                    }
+                    if i + 1 == count {
+                        last_good_of_last = Some(last);
+                    }
+                }
+                Err(e) => {
+                    // Cannot read it: it may hold up to this many readings,
+                    // whose numbers must not be given again.
+                    let most = seg.bytes / MIN_LINE;
+                    floor = floor.max(seg.first_seq.saturating_add(most));
+                    let why = e.to_string();
+                    ::log::error!(logger: log,
+                        "spool: cannot read {}: {why}; holding back its readings (seq {}..{}) \
+                         and sending the rest; restart the exporter once it is readable",
+                        seg.path.display(),
+                        seg.first_seq,
+                        next_first.unwrap_or(seg.first_seq.saturating_add(most))
+                    );
+                    seg.unreadable = Some(why);
+                }
             }
         }
-        // The cursor cannot be past what exists; without one, start at the
-        // oldest reading (replaying, at worst, what was already sent).
-        let committed = match cursor {
-            Some(c) => c.min(next_seq),
-            None => segments.front().map_or(next_seq, |s| s.first_seq),
+        if let Some(None) = last_good_of_last
+            && let Some(last) = segments.pop_back()
+        {
+            ::log::warn!(logger: log,
+                "spool: {} holds no complete reading; removed",
+                last.path.display()
+            );
+            if let Err(e) = fs::remove_file(&last.path) {
+                ::log::error!(logger: log, "spool: cannot remove {}: {e}", last.path.display());
+            }
+        }
+
+        let data_end = floor;
+        let cursor = read_cursor(&dir, &log);
+        let first_on_disk = segments.front().map(|s| s.first_seq);
+        let (next_seq, committed) = match (cursor, first_on_disk) {
+            (None, first) => (data_end, first.unwrap_or(data_end)),
+            (Some(c), Some(first)) if c > data_end => {
+                ::log::error!(logger: log,
+                    "spool: the cursor ({c}) is past the last reading in the spool ({}); it \
+                     does not match this spool, so it is ignored and every spooled reading is \
+                     sent from the oldest (seq {first})",
+                    data_end.saturating_sub(1)
+                );
+                (data_end, first)
+            }
+            (Some(c), Some(_)) => (data_end, c),
+            (Some(c), None) if c > MAX_SANE_SEQ => {
+                ::log::error!(logger: log,
+                    "spool: the cursor ({c}) is not a believable position; ignored, numbering \
+                     continues from {data_end}"
+                );
+                (data_end, data_end)
+            }
+            // Everything was delivered: the cursor is where numbering goes on.
+            (Some(c), None) => (data_end.max(c), data_end.max(c)),
         };
         let total_bytes = segments.iter().map(|s| s.bytes).sum();
         let spool = Spool {
@@ -320,6 +553,7 @@ impl Spool {
                 active: None,
                 next_seq,
                 committed,
+                delivered: committed,
                 persisted: cursor,
                 total_bytes,
                 dropped: 0,
@@ -333,6 +567,7 @@ impl Spool {
         };
         {
             let mut inner = spool.lock();
+            spool.hold_cursor(&mut inner);
             spool.delete_committed(&mut inner);
             spool.enforce_cap(&mut inner);
         }
@@ -370,6 +605,12 @@ impl Spool {
                 .segments
                 .front()
                 .map_or(inner.next_seq, |s| s.first_seq),
+            held_back: held_back(&inner),
+            held_back_since_wall_ms: inner
+                .segments
+                .iter()
+                .find(|s| s.unreadable.is_some())
+                .and_then(|s| mtime_ms(&s.path)),
         }
     }
 
@@ -408,12 +649,7 @@ impl Spool {
                 .and_then(|()| file.sync_data())
         };
         if let Err(e) = written {
-            // Whatever part reached the file is past the segment's known
-            // length, which readers never read beyond; start afresh.
-            inner.active = None;
-            if let Some(seg) = inner.segments.back_mut() {
-                seg.sealed = true;
-            }
+            self.undo_append(&mut inner, &e);
             return Err(e);
         }
         let len = buf.len() as u64;
@@ -427,6 +663,35 @@ impl Spool {
         drop(inner);
         self.data.notify_all();
         Ok(first..first + n)
+    }
+
+    /// Leaves the spool as if a failed append never happened: the segment
+    /// is cut back to its last complete batch (an empty new one is removed)
+    /// and no sequence number is used, so none is ever given twice. Should
+    /// the cut fail too, the next start finds the leftover past the next
+    /// segment's start and cuts it then.
+    fn undo_append(&self, inner: &mut Inner, e: &io::Error) {
+        inner.active = None;
+        let Some(seg) = inner.segments.back_mut() else {
+            return;
+        };
+        seg.sealed = true;
+        let (path, bytes) = (seg.path.clone(), seg.bytes);
+        let undone = if bytes == 0 {
+            fs::remove_file(&path).and_then(|()| fsync_dir(&self.opts.dir))
+        } else {
+            truncate(&path, bytes)
+        };
+        if bytes == 0 && undone.is_ok() {
+            inner.segments.pop_back();
+        }
+        if let Err(e2) = undone {
+            ::log::error!(logger: self.log,
+                "spool: append to {} failed ({e}) and cutting it back to {bytes} bytes failed \
+                 too ({e2}); the next start cuts it",
+                path.display()
+            );
+        }
     }
 
     fn start_segment(&self, inner: &mut Inner) -> io::Result<()> {
@@ -443,16 +708,24 @@ impl Spool {
             }
             let _ = fs::remove_file(&path);
         }
+        // An empty file of this name left by a failed start goes too.
+        if fs::symlink_metadata(&path).is_ok_and(|m| m.is_file() && m.len() == 0) {
+            let _ = fs::remove_file(&path);
+        }
         let file = OpenOptions::new()
             .append(true)
             .create_new(true)
             .open(&path)?;
-        fsync_dir(&self.opts.dir)?;
+        if let Err(e) = fsync_dir(&self.opts.dir) {
+            let _ = fs::remove_file(&path);
+            return Err(e);
+        }
         inner.segments.push_back(Segment {
             first_seq: first,
             path,
             bytes: 0,
             sealed: false,
+            unreadable: None,
         });
         inner.active = Some(file);
         Ok(())
@@ -475,22 +748,76 @@ impl Spool {
         Some(seg)
     }
 
-    /// Deletes segments whose every record is below the cursor.
+    /// Deletes segments whose every record was delivered; unreadable ones
+    /// stay (held back, for the next start to try again).
     fn delete_committed(&self, inner: &mut Inner) {
-        loop {
-            let Some(front) = inner.segments.front() else {
-                return;
-            };
+        let mut i = 0;
+        while i < inner.segments.len() {
+            let seg = &inner.segments[i];
             let end = inner
                 .segments
-                .get(1)
+                .get(i + 1)
                 .map_or(inner.next_seq, |s| s.first_seq);
             // The active segment stays while it can still grow.
-            if end > inner.committed || !front.sealed {
+            if end > inner.delivered || !seg.sealed {
                 return;
             }
-            self.remove_front(inner);
+            if seg.unreadable.is_some() {
+                i += 1;
+                continue;
+            }
+            if i == 0 {
+                self.remove_front(inner);
+            } else if let Some(seg) = inner.segments.remove(i) {
+                inner.total_bytes -= seg.bytes;
+                if let Err(e) = fs::remove_file(&seg.path)
+                    && e.kind() != io::ErrorKind::NotFound
+                {
+                    ::log::error!(logger: self.log,
+                        "spool: cannot delete {}: {e}",
+                        seg.path.display()
+                    );
+                }
+            }
         }
+    }
+
+    /// Keeps the cursor at the first unreadable segment, so the readings
+    /// held back there are tried again at the next start.
+    fn hold_cursor(&self, inner: &mut Inner) {
+        let _ = self;
+        inner.committed = inner.delivered;
+        if let Some(seg) = inner.segments.iter().find(|s| s.unreadable.is_some()) {
+            inner.committed = inner.committed.min(seg.first_seq);
+        }
+    }
+
+    /// Marks the segment starting at `first_seq` unreadable (the sender
+    /// could not read it): its readings are held back, the rest is sent.
+    pub fn hold(&self, first_seq: u64, why: &io::Error) {
+        let mut inner = self.lock();
+        let next_seq = inner.next_seq;
+        let Some(i) = inner.segments.iter().position(|s| s.first_seq == first_seq) else {
+            return;
+        };
+        let end = inner.segments.get(i + 1).map_or(next_seq, |s| s.first_seq);
+        let seg = &mut inner.segments[i];
+        if seg.unreadable.is_some() {
+            return;
+        }
+        seg.unreadable = Some(why.to_string());
+        seg.sealed = true;
+        ::log::error!(logger: self.log,
+            "spool: cannot read {}: {why}; holding back its {} readings (seq {first_seq}..{end}) \
+             and sending the rest; restart the exporter once it is readable",
+            seg.path.display(),
+            end - first_seq
+        );
+        if i + 1 == inner.segments.len() {
+            // It was being appended to: the next append starts a new one.
+            inner.active = None;
+        }
+        self.hold_cursor(&mut inner);
     }
 
     /// Deletes whole oldest segments while over the cap. A deleted reading
@@ -511,7 +838,11 @@ impl Spool {
                 .segments
                 .front()
                 .map_or(inner.next_seq, |s| s.first_seq);
-            let from = seg.first_seq.max(inner.committed);
+            let from = if seg.unreadable.is_some() {
+                seg.first_seq.max(inner.committed)
+            } else {
+                seg.first_seq.max(inner.delivered)
+            };
             unconfirmed += count(from, end.min(inner.written));
             let never_sent_from = from.max(inner.written).max(inner.loaded);
             let n = count(never_sent_from, end);
@@ -520,7 +851,8 @@ impl Spool {
                 let start = lost_range.map_or(never_sent_from, |r| r.0);
                 lost_range = Some((start, end));
             }
-            inner.committed = inner.committed.max(end);
+            inner.delivered = inner.delivered.max(end);
+            self.hold_cursor(inner);
         }
         inner.dropped += lost;
         inner.dropped_unconfirmed += unconfirmed;
@@ -574,8 +906,9 @@ impl Spool {
     pub fn commit(&self, seq: u64) {
         let mut inner = self.lock();
         let seq = seq.min(inner.next_seq);
-        if seq > inner.committed {
-            inner.committed = seq;
+        if seq > inner.delivered {
+            inner.delivered = seq;
+            self.hold_cursor(&mut inner);
             self.delete_committed(&mut inner);
         }
     }
@@ -622,6 +955,7 @@ impl Spool {
             limit: seg.bytes,
             sealed: seg.sealed,
             next_first: inner.segments.get(idx + 1).map(|s| s.first_seq),
+            unreadable: seg.unreadable.is_some(),
         }
     }
 
@@ -645,9 +979,31 @@ impl Spool {
     }
 }
 
+/// How many readings unreadable segments may hold.
+fn held_back(inner: &Inner) -> u64 {
+    let mut n = 0;
+    for (i, seg) in inner.segments.iter().enumerate() {
+        if seg.unreadable.is_some() {
+            let end = inner
+                .segments
+                .get(i + 1)
+                .map_or(inner.next_seq, |s| s.first_seq);
+            n += end.saturating_sub(seg.first_seq.max(inner.committed));
+        }
+    }
+    n
+}
+
 fn read_cursor(dir: &Path, log: &Log) -> Option<u64> {
     let path = dir.join(CURSOR);
-    let text = match fs::read_to_string(&path) {
+    // A number and a newline; more is not a cursor (and the file may be a
+    // device that never ends).
+    let read = File::open(&path).and_then(|f| {
+        let mut buf = Vec::new();
+        f.take(64).read_to_end(&mut buf)?;
+        Ok(String::from_utf8_lossy(&buf).into_owned())
+    });
+    let text = match read {
         Ok(s) => s,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
         Err(e) => {
@@ -735,11 +1091,23 @@ impl SpoolReader {
                     continue;
                 }
                 Location::Segment {
+                    next_first,
+                    unreadable: true,
+                    ..
+                } => {
+                    // Held back: what comes after it is still sent.
+                    if self.skip_to(next_first) {
+                        continue;
+                    }
+                    break;
+                }
+                Location::Segment {
                     first_seq,
                     path,
                     limit,
                     sealed,
                     next_first,
+                    unreadable: false,
                 } => (first_seq, path, limit, sealed, next_first),
             };
             if self.open.as_ref().map(|o| o.first_seq) != Some(first_seq) {
@@ -759,28 +1127,41 @@ impl SpoolReader {
                                 "spool: {} disappeared; skipping its readings",
                                 path.display()
                             );
-                            match next_first {
-                                Some(nf) => self.next_seq = self.next_seq.max(nf),
-                                None => break,
+                            if !self.skip_to(next_first) {
+                                break;
                             }
                         }
                         missing_retry = Some(first_seq);
                         continue;
                     }
-                    Err(e) => return Err(e),
+                    Err(e) => {
+                        spool.hold(first_seq, &e);
+                        continue;
+                    }
                 }
             }
-            let open = self.open.as_mut().expect("opened above");
+            let mut open = self.open.take().expect("opened above");
             let mut at_end = false;
+            let mut failed = false;
             while out.len() - start < max {
                 if open.offset >= limit {
                     at_end = true;
                     break;
                 }
                 self.line.clear();
-                let n = (&mut open.reader)
+                let n = match (&mut open.reader)
                     .take(limit - open.offset)
-                    .read_until(b'\n', &mut self.line)? as u64;
+                    .read_until(b'\n', &mut self.line)
+                {
+                    Ok(n) => n as u64,
+                    Err(e) => {
+                        // An I/O error inside a segment (a failing card):
+                        // hold it back like one that cannot be opened.
+                        spool.hold(first_seq, &e);
+                        failed = true;
+                        break;
+                    }
+                };
                 if n == 0 {
                     at_end = true;
                     break;
@@ -790,39 +1171,77 @@ impl SpoolReader {
                 if leading_seq(&self.line).is_some_and(|s| s < self.next_seq) {
                     continue;
                 }
-                match Record::decode(&self.line) {
-                    Ok(rec) => {
-                        if rec.seq >= self.next_seq {
-                            self.next_seq = rec.seq + 1;
-                            out.push(rec);
-                        }
-                    }
-                    Err(e) => {
-                        if self.seen_bad.insert((first_seq, at)) {
-                            bad += 1;
-                            ::log::warn!(logger: self.log,
-                                "spool: skipping unreadable line in {} at byte {at}: {e}",
-                                path.display()
-                            );
-                        }
-                    }
-                }
+                bad += self.take_line(first_seq, at, next_first, &path, out);
+            }
+            if !failed {
+                self.open = Some(open);
             }
             if !at_end {
                 break;
             }
-            if !sealed {
+            if !sealed || !self.skip_to(next_first) {
                 break;
-            }
-            match next_first {
-                Some(nf) => {
-                    self.next_seq = self.next_seq.max(nf);
-                    self.open = None;
-                }
-                None => break,
             }
         }
         Ok(bad)
+    }
+
+    /// Moves on to the segment starting at `next_first`; false if there is
+    /// none.
+    fn skip_to(&mut self, next_first: Option<u64>) -> bool {
+        self.open = None;
+        match next_first {
+            Some(nf) => {
+                self.next_seq = self.next_seq.max(nf);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Takes the line just read (at byte `at` of the segment starting at
+    /// `first_seq`) into `out` if it is the next record; returns 1 if it is
+    /// a bad line seen for the first time.
+    fn take_line(
+        &mut self,
+        first_seq: u64,
+        at: u64,
+        next_first: Option<u64>,
+        path: &Path,
+        out: &mut Vec<Record>,
+    ) -> u64 {
+        match Record::decode(&self.line) {
+            // A record past the next segment's start is a leftover of a
+            // failed append; that number belongs to the next segment's
+            // reading.
+            Ok(rec) if next_first.is_some_and(|nf| rec.seq >= nf) => {
+                if self.seen_bad.insert((first_seq, at)) {
+                    ::log::warn!(logger: self.log,
+                        "spool: skipping reading {} in {} at byte {at}: it is past the next \
+                         segment's start (left by a failed append)",
+                        rec.seq,
+                        path.display()
+                    );
+                    return 1;
+                }
+            }
+            Ok(rec) => {
+                if rec.seq >= self.next_seq {
+                    self.next_seq = rec.seq + 1;
+                    out.push(rec);
+                }
+            }
+            Err(e) => {
+                if self.seen_bad.insert((first_seq, at)) {
+                    ::log::warn!(logger: self.log,
+                        "spool: skipping unreadable line in {} at byte {at}: {e}",
+                        path.display()
+                    );
+                    return 1;
+                }
+            }
+        }
+        0
     }
 }
 
