@@ -21,25 +21,35 @@ impl Trend {
 /// two distinct times.
 #[must_use]
 pub fn fit(points: &[(i64, f64)]) -> Option<Trend> {
-    let (&(t0, _), _) = points.split_first()?;
-    // Times relative to the first keep the sums small and exact.
+    let (&(t0, v0), _) = points.split_first()?;
+    // Times relative to the first keep the sums small and exact; values
+    // relative to the first make a flat series' rate exactly zero, where
+    // raw sums of 131.2 leave a round-off slope that "crosses" in 10^13 days.
     let n = points.len() as f64;
-    let (mut sum_time, mut sum_value, mut sum_time_sq, mut sum_time_value) = (0.0, 0.0, 0.0, 0.0);
+    let mean_time = points
+        .iter()
+        .map(|&(t, _)| seconds_between(t0, t))
+        .sum::<f64>()
+        / n;
+    let (mut spread, mut covariance) = (0.0, 0.0);
     for &(t, v) in points {
-        let t = (t - t0) as f64;
-        sum_time += t;
-        sum_value += v;
-        sum_time_sq += t * t;
-        sum_time_value += t * v;
+        let dt = seconds_between(t0, t) - mean_time;
+        spread += dt * dt;
+        covariance += dt * (v - v0);
     }
-    let denominator = n * sum_time_sq - sum_time * sum_time;
-    if denominator.abs() < f64::EPSILON {
+    if spread < f64::EPSILON {
         return None;
     }
-    let rate_per_second = (n * sum_time_value - sum_time * sum_value) / denominator;
+    let rate_per_second = covariance / spread;
     rate_per_second
         .is_finite()
         .then_some(Trend { rate_per_second })
+}
+
+/// `later - earlier` in seconds, for any two timestamps a server sends.
+#[allow(clippy::cast_precision_loss)] // a window of seconds is far below 2^52
+fn seconds_between(earlier: i64, later: i64) -> f64 {
+    (i128::from(later) - i128::from(earlier)) as f64
 }
 
 /// The aggregate of `points` (nulls already dropped, oldest first), or
@@ -87,6 +97,14 @@ mod tests {
         assert_eq!(aggregate(Median, &WINDOW[..3]), Some(3.0));
         assert_eq!(aggregate(Last, &[]), None);
         assert_eq!(aggregate(Slope, &WINDOW[..1]), None);
+    }
+
+    #[test]
+    fn a_flat_series_has_no_slope_at_all() {
+        let flat: Vec<(i64, f64)> = (0..300).map(|i| (1_700_000_000 + i * 10, 131.2)).collect();
+        assert_eq!(fit(&flat).unwrap().rate_per_second, 0.0);
+        let extremes = [(i64::MIN, 1.0), (i64::MAX, 2.0)];
+        assert!(fit(&extremes).unwrap().rate_per_second > 0.0);
     }
 
     #[test]

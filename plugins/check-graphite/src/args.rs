@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::{Parser, ValueEnum};
 use nightwatch_core::duration::parse_duration;
 use nightwatch_core::{CommonArgs, PluginArgs, Range, State, ThresholdArgs};
-use nightwatch_http::{HttpArgs, SecretNames, Url};
+use nightwatch_http::{HttpArgs, SecretNames, Url, parse_base_url};
 
 /// Where check-graphite reads its secrets from.
 #[derive(Debug, Clone)]
@@ -60,7 +60,7 @@ impl Aggregation {
 )]
 pub struct Args {
     /// graphite-web base URL
-    #[arg(short = 'U', long, value_name = "URL")]
+    #[arg(short = 'U', long, value_name = "URL", value_parser = parse_base_url)]
     pub url: Url,
 
     /// Graphite target: a path, a wildcard or a function (repeatable)

@@ -25,9 +25,17 @@ pub fn time_to_alert(range: &Range, value: f64, rate_per_second: f64) -> Option<
     }
     let seconds = (boundary - value) / rate_per_second;
     // Outside-ranges alert strictly past the end, so the crossing itself is
-    // the moment; a few seconds either way does not change a page.
-    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
+    // the moment; a few seconds either way does not change a page. A
+    // crossing more than a year out is no forecast from a window of
+    // minutes: the series is not heading anywhere.
+    if !(0.0..=HORIZON.as_secs_f64()).contains(&seconds) {
+        return None;
+    }
+    Duration::try_from_secs_f64(seconds).ok()
 }
+
+/// The furthest a forecast looks ahead.
+pub const HORIZON: Duration = Duration::from_hours(365 * 24);
 
 #[cfg(test)]
 mod tests {
@@ -72,5 +80,12 @@ mod tests {
             Some(Duration::from_secs(5))
         );
         assert_eq!(time_to_alert(&range("@10:20"), 25.0, 1.0), None);
+    }
+
+    #[test]
+    fn round_off_rates_and_huge_gaps_are_not_forecasts() {
+        assert_eq!(time_to_alert(&range("135"), 131.2, 1e-17), None);
+        assert_eq!(time_to_alert(&range("1e308"), 0.0, f64::MIN_POSITIVE), None);
+        assert_eq!(time_to_alert(&range("~:1e308"), -1e308, 1e-300), None);
     }
 }

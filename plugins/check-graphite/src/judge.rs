@@ -84,7 +84,7 @@ pub fn judge(series: &Series, name: &str, rules: &Rules<'_>, now: i64) -> Verdic
         );
     };
 
-    let age = Duration::from_secs(u64::try_from(now - newest_time).unwrap_or(0));
+    let age = Duration::from_secs(u64::try_from(now.saturating_sub(newest_time)).unwrap_or(0));
     if let Some(max_age) = rules.max_age.filter(|max| age > *max) {
         let summary = format!(
             "{name} is stale: no data for {} (newest {} at {})",

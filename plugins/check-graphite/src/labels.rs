@@ -2,6 +2,8 @@
 //! (`christmaspi.temperature.ham` → `ham`), so Sensu and graphers need no
 //! quoting.
 
+use std::collections::HashMap;
+
 use nightwatch_core::display::clean_label;
 
 /// One label per series name, in order. `wanted` overrides: with one
@@ -15,16 +17,45 @@ pub fn series_labels(names: &[&str], wanted: Option<&str>) -> Vec<String> {
         (None, _) => nodes,
     };
     // Two series with one last node (a.x, b.x) keep their full names.
-    let clashing: Vec<bool> = labels
-        .iter()
-        .map(|label| labels.iter().filter(|other| *other == label).count() > 1)
-        .collect();
+    // Counted once, so 100 000 series cost a hash each, not a scan each.
+    let clashing: Vec<bool> = {
+        let counts = counts(&labels);
+        labels
+            .iter()
+            .map(|label| counts[label.as_str()] > 1)
+            .collect()
+    };
     for ((label, name), clashes) in labels.iter_mut().zip(names).zip(clashing) {
         if clashes {
             *label = clean_label(name);
         }
     }
+    // Series whose cleaned names still match (Graphite may send one name
+    // twice) are told apart by their place: `x`, `x_2`, `x_3`.
+    let mut taken: HashMap<String, usize> = HashMap::with_capacity(labels.len());
+    for label in &mut labels {
+        let seen = taken.entry(label.clone()).or_insert(0);
+        *seen += 1;
+        if *seen > 1 {
+            let mut suffix = *seen;
+            let mut candidate = format!("{label}_{suffix}");
+            while taken.contains_key(&candidate) {
+                suffix += 1;
+                candidate = format!("{label}_{suffix}");
+            }
+            taken.insert(candidate.clone(), 1);
+            *label = candidate;
+        }
+    }
     labels
+}
+
+fn counts(labels: &[String]) -> HashMap<&str, usize> {
+    let mut counts = HashMap::with_capacity(labels.len());
+    for label in labels {
+        *counts.entry(label.as_str()).or_insert(0) += 1;
+    }
+    counts
 }
 
 /// The last node of a plain path; a function's series name is cleaned whole.
@@ -63,7 +94,21 @@ mod tests {
             ["sumSeries_christmaspi.temperature"]
         );
         assert_eq!(series_labels(&["a.x", "b.x"], None), ["a.x", "b.x"]);
+        assert_eq!(
+            series_labels(&["a.x", "a.x", "a.x", "a.x_2"], None),
+            ["a.x", "a.x_2", "a.x_3", "x_2"]
+        );
         assert_eq!(series_labels(&["it's a \"name\""], None), ["it_s_a_name"]);
+    }
+
+    #[test]
+    fn a_hundred_thousand_series_get_distinct_labels() {
+        let names: Vec<String> = (0..100_000).map(|i| format!("host{i}.cpu.load")).collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let labels = series_labels(&refs, None);
+        assert_eq!(labels[7], "host7.cpu.load");
+        let distinct: std::collections::HashSet<&String> = labels.iter().collect();
+        assert_eq!(distinct.len(), labels.len());
     }
 
     #[test]

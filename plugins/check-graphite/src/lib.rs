@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use nightwatch_core::{Blame, CheckError, Context, Report, State};
 use nightwatch_graphite::{Graphite, GraphiteError, RenderQuery};
-use nightwatch_http::SecretError;
+use nightwatch_http::{HttpError, SecretError};
 
 pub use args::{Aggregation, Args};
 
@@ -34,17 +34,14 @@ pub enum CheckGraphiteError {
 impl CheckError for CheckGraphiteError {
     fn blame(&self) -> Blame {
         match self {
-            CheckGraphiteError::Graphite(
-                GraphiteError::Unreachable(http) | GraphiteError::Http(http),
-            ) => http.blame(Blame::Source),
-            CheckGraphiteError::Graphite(_) => Blame::Source,
+            CheckGraphiteError::Graphite(error) => error.blame(),
             CheckGraphiteError::Secret(_) | CheckGraphiteError::Usage(_) => Blame::Usage,
         }
     }
 }
 
 /// Time kept back from the request so the plugin's own message, not the
-/// watchdog's, reports a slow Graphite.
+/// watchdog's, reports a slow Graphite: a tenth of the limit, at most this.
 const REPLY_MARGIN: Duration = Duration::from_millis(500);
 
 /// Queries Graphite and judges every series the targets match.
@@ -54,10 +51,8 @@ pub fn check(args: &Args, context: &Context) -> Result<Report, CheckGraphiteErro
             "--forecast extrapolates the value; it cannot be combined with --agg slope".into(),
         ));
     }
-    let request_timeout = context
-        .remaining()
-        .saturating_sub(REPLY_MARGIN)
-        .max(Duration::from_millis(100));
+    let remaining = context.remaining();
+    let request_timeout = remaining.saturating_sub(REPLY_MARGIN.min(remaining / 10));
     let config = args.http.config(
         request_timeout,
         concat!("check-graphite/", env!("CARGO_PKG_VERSION")),
@@ -71,11 +66,35 @@ pub fn check(args: &Args, context: &Context) -> Result<Report, CheckGraphiteErro
         args.until.as_deref().unwrap_or("now"),
         graphite.render_url()
     );
-    let reply = graphite.render(&RenderQuery {
-        targets: &args.target,
+    // `--target a.ham --target a.ham` asks once: the same series twice
+    // would be two perfdata entries with one label.
+    let mut seen = std::collections::HashSet::new();
+    let targets: Vec<String> = args
+        .target
+        .iter()
+        .filter(|target| seen.insert(target.as_str()))
+        .cloned()
+        .collect();
+    let reply = match graphite.render(&RenderQuery {
+        targets: &targets,
         from: &args.from,
         until: args.until.as_deref(),
-    })?;
+    }) {
+        Ok(reply) => reply,
+        // A hang is a timeout, judged by --timeout-state like the guard's
+        // own, and named with the limit the user set, not the request's
+        // share of it.
+        Err(GraphiteError::Unreachable(HttpError::Timeout { url, .. })) => {
+            return Ok(context
+                .report()
+                .with_state(args.common.timeout_state)
+                .with_summary(format!(
+                    "Graphite did not answer {url} within the {} timeout (-t)",
+                    nightwatch_core::display::duration(args.common.timeout)
+                )));
+        }
+        Err(error) => return Err(error.into()),
+    };
 
     nightwatch_core::log::debug!(
         "Graphite sent {} series, server time {}",
@@ -85,7 +104,7 @@ pub fn check(args: &Args, context: &Context) -> Result<Report, CheckGraphiteErro
             .map_or_else(|| "unknown".to_owned(), nightwatch_core::display::clock_at)
     );
     let mut report = context.report();
-    let targets = args.target.join(", ");
+    let targets = targets.join(", ");
     if reply.series.len() < args.min_series {
         let summary = match reply.series.len() {
             0 => format!("no series matched {targets}"),

@@ -18,6 +18,10 @@ pub fn readable(value: f64) -> String {
         };
     }
     let magnitude = value.abs();
+    // Fixed notation would print 1e308 as 309 digits on a first line.
+    if magnitude >= 1e15 {
+        return format!("{value:.3e}");
+    }
     let decimals = if magnitude != 0.0 && magnitude < 0.01 {
         6
     } else {
@@ -118,7 +122,13 @@ pub fn clock(unix: i64) -> String {
 /// [`clock`] for a `SystemTime`: `2026-12-01T19:03:21Z`.
 #[must_use]
 pub fn clock_at(time: SystemTime) -> String {
-    humantime::format_rfc3339_seconds(time).to_string()
+    // RFC 3339 stops at 9999-12-31 (humantime's Display fails past it, a
+    // panic in `to_string`); a server can send any timestamp.
+    const YEAR_10000: u64 = 253_402_300_800;
+    match time.duration_since(UNIX_EPOCH) {
+        Ok(since) if since.as_secs() >= YEAR_10000 => format!("unix time {}", since.as_secs()),
+        _ => humantime::format_rfc3339_seconds(time).to_string(),
+    }
 }
 
 /// A name made fit to be a perfdata label that needs no quoting: keeps
@@ -196,6 +206,11 @@ mod tests {
         assert_eq!(readable(f64::INFINITY), "+infinity");
         assert_eq!(readable(f64::NEG_INFINITY), "-infinity");
         assert_eq!(readable(f64::NAN), "not a number");
+        assert_eq!(readable(1e308), "1.000e308");
+        assert_eq!(readable(-2.5e15), "-2.500e15");
+        assert_eq!(clock(253_402_300_799), "9999-12-31T23:59:59Z");
+        assert_eq!(clock(253_402_300_800), "unix time 253402300800");
+        assert_eq!(clock(i64::MAX), format!("unix time {}", i64::MAX));
         assert_eq!(signed(0.9), "+0.9");
         assert_eq!(signed(-2.0), "-2.0");
         assert_eq!(signed(0.0), "0.0");

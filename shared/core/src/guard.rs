@@ -75,7 +75,11 @@ impl Context {
     pub fn new(label: &'static str, common: &CommonArgs, faults: FaultStates) -> Context {
         Context {
             label,
-            deadline: Instant::now() + common.timeout,
+            // `-t 9223372036854775807` is past what an Instant holds: such
+            // a deadline is as good as none.
+            deadline: Instant::now()
+                .checked_add(common.timeout)
+                .unwrap_or_else(|| Instant::now() + Duration::from_secs(u64::from(u32::MAX))),
             faults: faults.unreachable_as(common.unreachable_state),
             output_limit: common.output_limit,
         }
@@ -180,14 +184,21 @@ fn usage_report(label: &str, error: &clap::Error) -> Report {
         .to_owned();
     // "the following required arguments were not provided:" lists them on
     // the next line; a page needs both on the first.
-    if summary.ends_with(':')
-        && let Some(next) = lines.next()
-    {
+    let mut rest: Vec<&str> = lines.collect();
+    if summary.ends_with(':') {
+        // Every missing argument, each on its own line in clap's text:
+        // the first line is all a page shows.
+        let listed = rest
+            .iter()
+            .take_while(|l| l.starts_with('-') || l.starts_with('<'))
+            .count()
+            .max(1)
+            .min(rest.len());
         summary.push(' ');
-        summary.push_str(next);
+        summary.push_str(&rest.drain(..listed).collect::<Vec<_>>().join(", "));
     }
     let mut report = Report::single(label, State::Unknown, summary);
-    for line in lines {
+    for line in rest {
         report.add_detail(line);
     }
     report

@@ -70,6 +70,10 @@ pub enum HttpError {
     CaFileEmpty { path: PathBuf },
     #[error("cannot set up the HTTP client")]
     Setup(#[source] reqwest::Error),
+    /// A URL no request can be sent to (`htp://…`, no host): the user's
+    /// mistake, never an unreachable server.
+    #[error("cannot request {url}: {reason}")]
+    BadUrl { url: String, reason: String },
     #[error("cannot start the I/O runtime")]
     Runtime(#[source] std::io::Error),
     #[error("no answer from {url} within {}", humanize(*after))]
@@ -98,9 +102,10 @@ impl HttpError {
     #[must_use]
     pub fn blame(&self, server: Blame) -> Blame {
         match self {
-            HttpError::CaFile { .. } | HttpError::CaFileEmpty { .. } | HttpError::Setup(_) => {
-                Blame::Usage
-            }
+            HttpError::CaFile { .. }
+            | HttpError::CaFileEmpty { .. }
+            | HttpError::Setup(_)
+            | HttpError::BadUrl { .. } => Blame::Usage,
             HttpError::Runtime(_) => Blame::Internal,
             HttpError::Timeout { .. }
             | HttpError::Connect { .. }
@@ -161,6 +166,12 @@ impl HttpClient {
         // One provider for the process; reqwest then builds on it. Failing
         // only means another part of the process installed one first.
         let _ = rustls::crypto::ring::default_provider().install_default();
+        if let Some(reason) = crate::url::unrequestable(base_url) {
+            return Err(HttpError::BadUrl {
+                url: redact(base_url),
+                reason,
+            });
+        }
 
         let mut builder = reqwest::Client::builder()
             .timeout(config.timeout)
@@ -267,7 +278,14 @@ impl HttpClient {
         let limit = self.config.max_body;
         self.runtime.block_on(async {
             let classify = |source: reqwest::Error| {
-                if source.is_timeout() {
+                // A builder error is a request that could not be formed
+                // (a URL reqwest refuses): nothing was sent anywhere.
+                if source.is_builder() {
+                    HttpError::BadUrl {
+                        url: shown.clone(),
+                        reason: root_cause(&source),
+                    }
+                } else if source.is_timeout() {
                     HttpError::Timeout {
                         url: shown.clone(),
                         after: self.config.timeout,
@@ -344,14 +362,20 @@ fn sensitive(text: &str) -> Option<HeaderValue> {
     Some(value)
 }
 
-fn read_ca_file(path: &PathBuf) -> Result<Vec<reqwest::Certificate>, HttpError> {
-    let pem = std::fs::read(path).map_err(|source| HttpError::CaFile {
-        path: path.clone(),
+/// The largest CA bundle read: Debian's whole system bundle is ~220 KiB, and
+/// `--ca-file /dev/zero` must not read until memory runs out.
+pub const MAX_CA_FILE: u64 = 4 << 20;
+
+fn read_ca_file(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, HttpError> {
+    let pem = crate::file::read_bounded(path, MAX_CA_FILE).map_err(|source| HttpError::CaFile {
+        path: path.to_owned(),
         source,
     })?;
     let certs = reqwest::Certificate::from_pem_bundle(&pem).unwrap_or_default();
     if certs.is_empty() {
-        return Err(HttpError::CaFileEmpty { path: path.clone() });
+        return Err(HttpError::CaFileEmpty {
+            path: path.to_owned(),
+        });
     }
     Ok(certs)
 }

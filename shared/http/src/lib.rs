@@ -7,8 +7,10 @@
 
 pub mod args;
 pub mod client;
+pub mod file;
 pub mod reply;
 pub mod secret;
+pub mod url;
 
 pub use args::{HttpArgs, SecretNames};
 pub use client::{Auth, HttpClient, HttpConfig, HttpError, Response, form_urlencode, redact};
@@ -17,3 +19,4 @@ pub use reply::{
 };
 pub use reqwest::{Method, Url};
 pub use secret::{Secret, SecretError};
+pub use url::{UrlError, parse_base_url};

@@ -26,6 +26,26 @@ pub enum SecretError {
     EmptyFile { path: PathBuf },
     #[error("the environment variable {name} is not valid UTF-8")]
     NotUnicode { name: String },
+    /// A NUL or other control character cannot travel in an HTTP header:
+    /// sending no credentials instead would look like a permissions problem.
+    #[error("{origin} holds a control character ({found}), which no HTTP header can carry")]
+    ControlCharacter { origin: String, found: String },
+}
+
+/// The largest secret file read: a password or token is a line, and
+/// `--password-file /dev/zero` must not read until memory runs out.
+pub const MAX_SECRET_FILE: u64 = 64 << 10;
+
+/// Refuses a secret an HTTP header cannot carry (tab is allowed, as in
+/// header values).
+fn check_header_safe(value: &str, origin: impl FnOnce() -> String) -> Result<(), SecretError> {
+    match value.chars().find(|&c| c.is_control() && c != '\t') {
+        Some(c) => Err(SecretError::ControlCharacter {
+            origin: origin(),
+            found: format!("U+{:04X}", u32::from(c)),
+        }),
+        None => Ok(()),
+    }
 }
 
 impl Secret {
@@ -43,9 +63,16 @@ impl Secret {
     /// The first line of `path`: editors and `echo` leave a trailing newline
     /// that is not part of the secret.
     pub fn from_file(path: &Path) -> Result<Secret, SecretError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SecretError::Unreadable {
+        let unreadable = |source| SecretError::Unreadable {
             path: path.to_owned(),
             source,
+        };
+        let bytes = crate::file::read_bounded(path, MAX_SECRET_FILE).map_err(unreadable)?;
+        let text = String::from_utf8(bytes).map_err(|_| {
+            unreadable(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "it is not UTF-8 text",
+            ))
         })?;
         let line = text.lines().next().unwrap_or_default();
         if line.is_empty() {
@@ -53,6 +80,7 @@ impl Secret {
                 path: path.to_owned(),
             });
         }
+        check_header_safe(line, || format!("the secret file {}", path.display()))?;
         Ok(Secret(line.to_owned()))
     }
 
@@ -60,7 +88,10 @@ impl Secret {
     pub fn from_env(name: &str) -> Result<Option<Secret>, SecretError> {
         match std::env::var(name) {
             Ok(value) if value.is_empty() => Ok(None),
-            Ok(value) => Ok(Some(Secret(value))),
+            Ok(value) => {
+                check_header_safe(&value, || format!("the environment variable {name}"))?;
+                Ok(Some(Secret(value)))
+            }
             Err(std::env::VarError::NotPresent) => Ok(None),
             Err(std::env::VarError::NotUnicode(_)) => Err(SecretError::NotUnicode {
                 name: name.to_owned(),
@@ -105,6 +136,26 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(missing.contains("cannot read the secret file") && missing.contains("nope"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn endless_and_binary_secret_files_are_refused_by_name() {
+        let err = Secret::from_file(Path::new("/dev/zero"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("/dev/zero"), "{err}");
+        let dir = std::env::temp_dir().join(format!("nightwatch-nul-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("token");
+        std::fs::write(&path, b"abc\0def\n").unwrap();
+        let err = Secret::from_file(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("token") && err.contains("U+0000") && err.contains("control character"),
+            "{err}"
+        );
+        std::fs::write(&path, "tab\tok\n").unwrap();
+        assert_eq!(Secret::from_file(&path).unwrap().expose(), "tab\tok");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
