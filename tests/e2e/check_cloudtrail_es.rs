@@ -1,11 +1,13 @@
 //! check-cloudtrail-es against real `OpenSearch` 2 and 3 and Elasticsearch
-//! 7.17 and 8 nodes, the same tests on each: CloudTrail events written
+//! 7.17 and 8 nodes, the same tests on each: `CloudTrail` events written
 //! from AWS's documented shapes (`tests/fixtures/cloudtrail/events.json`),
 //! shipped the way Logstash does (`@timestamp` some minutes after
 //! `eventTime`, `type: cloudtrail`, daily indices), with the window
 //! crossing midnight UTC. Faults a real node cannot show (a hang, a reply
 //! that is not JSON) use the harness's fakes; refusals come from nginx in
 //! front of a real node.
+
+use std::collections::BTreeMap;
 
 use nightwatch_search::Timestamp;
 use nightwatch_testkit::search_node::{SearchFlavor, SearchNode};
@@ -14,7 +16,7 @@ use serde_json::{Map, Value, json};
 
 /// The check runs at 00:15 UTC with a 30-minute window: 23:45 to 00:15.
 const AT: &str = "2026-11-25T00:15:00Z";
-/// CloudTrail's delivery plus the Logstash poll.
+/// `CloudTrail`'s delivery plus the Logstash poll.
 const DELIVERY_MINUTES: i64 = 6;
 
 /// Every fixture event by name, as AWS records it.
@@ -74,7 +76,7 @@ fn dotted(value: &Value) -> Value {
 /// Loads the fixtures into `<prefix>-YYYY.MM.DD` by the day they were
 /// received, and returns the indices written.
 fn load(node: &SearchNode, prefix: &str, dotted_names: bool) -> Vec<String> {
-    let mut by_day: std::collections::BTreeMap<String, Vec<Value>> = Default::default();
+    let mut by_day: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for (_, event) in fixtures() {
         let stamp = received(&event);
         let day = stamp[..10].replace('-', ".");
@@ -353,7 +355,7 @@ fn failed_shards_are_unknown_naming_the_index() {
         let run = plugin("check-cloudtrail-es")
             .args(["--url", node.url().as_str(), "--at", AT])
             .args(["--index", "ct-shards-%Y.%m.%d,ct-shards-*-broken"])
-            .args(&AUTHORIZE)
+            .args(AUTHORIZE)
             .run();
         run.state_is(State::Unknown).first_line_contains(
             "shards failed, so the answer is partial: ct-shards-2026.11.25-broken shard 0",

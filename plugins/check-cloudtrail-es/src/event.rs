@@ -503,7 +503,8 @@ pub fn get<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
 
 /// The document with every dotted name (`{"userIdentity.arn": …}`) turned
 /// into the nested objects it stands for, as Elasticsearch itself maps
-/// it; where both spellings hold a value, the first one read wins.
+/// it. Where both spellings hold a value, the nested one wins: a name
+/// sorts before its dotted extensions, so it is read first.
 #[must_use]
 pub fn expand_dots(value: &Value) -> Value {
     let Value::Object(map) = value else {
@@ -541,7 +542,7 @@ fn insert_path(map: &mut serde_json::Map<String, Value>, path: &str, value: Valu
                 }
             }
         }
-        // A scalar already there: the first spelling read wins.
+        // A value already there: the one read first (the nested) wins.
         (Some(_), _) => {}
     }
 }
@@ -648,6 +649,27 @@ mod tests {
             event.principal.identity(),
             "arn:aws:iam::123456789012:user/alice"
         );
+    }
+
+    #[test]
+    fn nested_and_dotted_names_merge_and_the_nested_value_wins() {
+        let mixed = json!({
+            "userIdentity": {"type": "IAMUser"},
+            "userIdentity.arn": "arn:aws:iam::123456789012:user/alice",
+            "a.b": 1,
+            "a": {"b": 2, "c": 3},
+            "x.": "trailing dot",
+            ".y": "leading dot"
+        });
+        let expanded = expand_dots(&mixed);
+        assert_eq!(
+            get(&expanded, "userIdentity"),
+            Some(&json!({"type": "IAMUser", "arn": "arn:aws:iam::123456789012:user/alice"}))
+        );
+        assert_eq!(get(&expanded, "a.b"), Some(&json!(2)));
+        assert_eq!(get(&expanded, "a.c"), Some(&json!(3)));
+        assert_eq!(expanded["x."], json!("trailing dot"));
+        assert_eq!(expanded[".y"], json!("leading dot"));
     }
 
     #[test]

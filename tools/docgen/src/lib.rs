@@ -53,6 +53,11 @@ pub fn binaries() -> Vec<Binary> {
             command: check_tls_ciphers::Args::command,
         },
         Binary {
+            name: "check-cloudtrail-es",
+            section: "1",
+            command: check_cloudtrail_es::Args::command,
+        },
+        Binary {
             name: "pi-probe-exporter",
             section: "8",
             command: pi_probe_exporter::cli::Cli::command,
