@@ -375,34 +375,24 @@ impl Event {
     }
 }
 
+/// A list of peers in an `ipPermissions` item: its name, the keys naming
+/// a peer in each entry (the first present wins), and the kind of peer.
+type PeerList = (&'static str, &'static [&'static str], fn(String) -> Peer);
+
 fn ip_permission(item: &Value, direction: Direction) -> Permission {
+    let lists: [PeerList; 4] = [
+        ("ipRanges", &["cidrIp"], Peer::Cidr),
+        ("ipv6Ranges", &["cidrIpv6"], Peer::Cidr),
+        ("prefixListIds", &["prefixListId"], Peer::PrefixList),
+        ("groups", &["groupId", "groupName"], Peer::Group),
+    ];
     let mut peers = Vec::new();
-    if let Some(ranges) = get(item, "ipRanges") {
+    for (list, keys, kind) in lists {
+        let entries = get(item, list).into_iter().flat_map(items);
         peers.extend(
-            items(ranges)
-                .filter_map(|r| text(r, "cidrIp"))
-                .map(Peer::Cidr),
-        );
-    }
-    if let Some(ranges) = get(item, "ipv6Ranges") {
-        peers.extend(
-            items(ranges)
-                .filter_map(|r| text(r, "cidrIpv6"))
-                .map(Peer::Cidr),
-        );
-    }
-    if let Some(lists) = get(item, "prefixListIds") {
-        peers.extend(
-            items(lists)
-                .filter_map(|r| text(r, "prefixListId"))
-                .map(Peer::PrefixList),
-        );
-    }
-    if let Some(groups) = get(item, "groups") {
-        peers.extend(
-            items(groups)
-                .filter_map(|g| text(g, "groupId").or_else(|| text(g, "groupName")))
-                .map(Peer::Group),
+            entries
+                .filter_map(|entry| keys.iter().find_map(|key| text(entry, key)))
+                .map(kind),
         );
     }
     Permission {

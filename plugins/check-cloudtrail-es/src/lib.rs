@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use nightwatch_core::{Blame, CheckError, Context, Report};
 use nightwatch_search::{Query, Search, SearchError, Sort, Timestamp, TrackTotal, Window};
+use serde_json::Value;
 
 pub use args::{Args, Preset};
 use event::{Event, SOURCE_FIELDS};
@@ -115,21 +116,14 @@ pub fn check(args: &Args, context: &Context) -> Result<Report, CloudtrailError> 
             .source(SOURCE_FIELDS)
             .track_total_hits(TrackTotal::Exact);
         let reply = client.search(&indices, &search)?;
-        let rules = Rules::from_args(args);
-        let judged = reply
-            .hits
-            .hits
-            .iter()
-            .map(|hit| {
-                let event = Event::from_source(&hit.source);
-                let verdict = event.as_ref().map(|e| judge(e, &rules)).unwrap_or_default();
-                Judged {
-                    place: format!("{}/{}", hit.index, hit.id),
-                    event,
-                    verdict,
-                }
-            })
-            .collect::<Vec<_>>();
+        let judged = judge_documents(
+            reply
+                .hits
+                .hits
+                .iter()
+                .map(|hit| (format!("{}/{}", hit.index, hit.id), &hit.source)),
+            &Rules::from_args(args),
+        );
         Found {
             total: reply.hits.total.map_or(judged.len() as u64, |t| t.value),
             judged,
@@ -138,20 +132,61 @@ pub fn check(args: &Args, context: &Context) -> Result<Report, CloudtrailError> 
     };
     nightwatch_core::log::debug!("{} matches, {} judged", found.total, found.judged.len());
 
+    Ok(render(
+        args,
+        context.report(),
+        &found,
+        &window,
+        &indices,
+        &query_text,
+    ))
+}
+
+/// Reads each document (`index/id`, `_source`) as a CloudTrail event and
+/// judges it.
+pub fn judge_documents<'a>(
+    documents: impl IntoIterator<Item = (String, &'a Value)>,
+    rules: &Rules,
+) -> Vec<Judged> {
+    documents
+        .into_iter()
+        .map(|(place, source)| {
+            let event = Event::from_source(source);
+            let verdict = event.as_ref().map(|e| judge(e, rules)).unwrap_or_default();
+            Judged {
+                place,
+                event,
+                verdict,
+            }
+        })
+        .collect()
+}
+
+/// The report on what was found in `indices` over `window` for
+/// `query_text`, as `args` ask for it.
+#[must_use]
+pub fn render(
+    args: &Args,
+    report: Report,
+    found: &Found,
+    window: &Window,
+    indices: &[String],
+    query_text: &str,
+) -> Report {
     let thresholds = args.thresholds.thresholds();
     let link = args
         .link_template
         .as_deref()
-        .map(|template| selection::link(template, &query_text, &window, &indices));
+        .map(|template| selection::link(template, query_text, window, indices));
     let asked = Asked {
         thresholds: &thresholds,
         max_events: args.max_events,
         window: window.length(),
         window_text: window.describe(),
         date_field: &args.date_field,
-        indices: &indices,
-        query: &query_text,
+        indices,
+        query: query_text,
         link,
     };
-    Ok(report::build(context.report(), &found, &asked))
+    report::build(report, found, &asked)
 }

@@ -12,10 +12,9 @@
 
 use std::fmt::Write as _;
 
-use check_cloudtrail_es::event::Event;
-use check_cloudtrail_es::judge::{Rules, judge};
-use check_cloudtrail_es::report::{Asked, Found, Judged, build};
-use check_cloudtrail_es::{Args, LABEL, selection};
+use check_cloudtrail_es::judge::Rules;
+use check_cloudtrail_es::report::Found;
+use check_cloudtrail_es::{Args, LABEL, judge_documents, render, selection};
 use clap::Parser as _;
 use nightwatch_core::Report;
 use nightwatch_search::Window;
@@ -49,24 +48,20 @@ fn output(flags: &[&str], hits: &[&str], total: u64) -> String {
         .chain(flags),
     )
     .unwrap_or_else(|e| panic!("{flags:?}: {e}"));
-    let rules = Rules::from_args(&args);
-    let judged = hits
+    let sources: Vec<Value> = hits
         .iter()
-        .enumerate()
-        .map(|(i, name)| {
-            let event = if *name == "not-cloudtrail" {
-                Event::from_source(&serde_json::json!({"message": "GET /healthz 200"}))
-            } else {
-                Event::from_source(&fixture(name))
-            };
-            let verdict = event.as_ref().map(|e| judge(e, &rules)).unwrap_or_default();
-            Judged {
-                place: format!("logstash-2026.11.25/doc{i}"),
-                event,
-                verdict,
-            }
+        .map(|name| match *name {
+            "not-cloudtrail" => serde_json::json!({"message": "GET /healthz 200"}),
+            name => fixture(name),
         })
         .collect();
+    let judged = judge_documents(
+        sources
+            .iter()
+            .enumerate()
+            .map(|(i, source)| (format!("logstash-2026.11.25/doc{i}"), source)),
+        &Rules::from_args(&args),
+    );
     let found = Found {
         total,
         judged: if args.count_only { Vec::new() } else { judged },
@@ -84,21 +79,7 @@ fn output(flags: &[&str], hits: &[&str], total: u64) -> String {
         args.window_length(),
     );
     let indices = args.search.indices(&window).expect("indices");
-    let thresholds = args.thresholds.thresholds();
-    let asked = Asked {
-        thresholds: &thresholds,
-        max_events: args.max_events,
-        window: window.length(),
-        window_text: window.describe(),
-        date_field: &args.date_field,
-        indices: &indices,
-        query: &query,
-        link: args
-            .link_template
-            .as_deref()
-            .map(|t| selection::link(t, &query, &window, &indices)),
-    };
-    build(Report::new(LABEL), &found, &asked).render()
+    render(&args, Report::new(LABEL), &found, &window, &indices, &query).render()
 }
 
 const AUTHORIZE: [&str; 6] = [
