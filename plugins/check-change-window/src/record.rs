@@ -375,6 +375,15 @@ pub fn parse_markdown(file: &Path, text: &str) -> Result<Change, RecordError> {
         message,
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // YAML counts a lone CR as a line break: so do we, or the lines named
+    // in errors would not be the lines an editor shows.
+    let normalised;
+    let text = if text.contains('\r') {
+        normalised = text.replace("\r\n", "\n").replace('\r', "\n");
+        normalised.as_str()
+    } else {
+        text
+    };
     let mut lines = text.split_inclusive('\n');
     let first = lines.next().unwrap_or("");
     if first.trim_end() != "---" {
@@ -790,6 +799,26 @@ n/a
         assert_eq!(err.line, Some(1));
         let err = md("---\nid: x\nsummary: y\n").unwrap_err();
         assert!(err.message.contains("never ends"), "{err}");
+    }
+
+    #[test]
+    fn lines_count_as_yaml_counts_them_whatever_the_line_ends() {
+        let bad = "---\nid: a\nsummary: b\nstatus: nope\n---\n";
+        for text in [
+            bad.to_owned(),
+            bad.replace('\n', "\r\n"),
+            bad.replace('\n', "\r"),
+        ] {
+            let err = md(&text).unwrap_err();
+            assert_eq!(
+                (err.line, err.field.as_deref()),
+                (Some(4), Some("status")),
+                "{text:?}"
+            );
+        }
+        // The fuzzer's find: lone CRs inside the front matter.
+        let err = md("---\n\"&& 00\r\r\r [}\n---\nz ").unwrap_err();
+        assert!(err.line.is_some_and(|line| line <= 6), "{err}");
     }
 
     #[test]
