@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use nightwatch_search::{
     Agg, Hit, IndexPattern, Query, Search, SearchClient, Sort, TrackTotal, resolve,
 };
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use crate::time::{TimeContext, time_of_value};
 use crate::{Event, EventSource, Events, EventsError, NewestPerGroup, Tally, Window, field_of};
@@ -65,19 +65,49 @@ impl EsSource {
         Query::all(clauses)
     }
 
-    /// The sub-aggregations: `newest` (at or before `not_after`) and
-    /// `latest` (any time).
-    fn newest_aggs(&self, not_after: Timestamp) -> [(&'static str, Agg); 2] {
-        let not_future = Agg::raw(
-            "filter",
-            json!({"range": {self.time_field.as_str(): {
-                "lte": not_after.as_millisecond(), "format": "epoch_millis"}}}),
-        )
-        .sub("at", Agg::max(&self.time_field));
-        [
-            ("newest", not_future),
-            ("latest", Agg::max(&self.time_field)),
-        ]
+    /// The newest time of each group (or of all, ungrouped) matching
+    /// `query`, with its count: a `max` per composite bucket, paged.
+    fn latest(&self, indices: &[String], query: &Query) -> Result<Vec<Latest>, EventsError> {
+        let max = Agg::max(&self.time_field);
+        let Some(field) = self.group_field.as_deref() else {
+            let search = Search::new(query.clone())
+                .track_total_hits(TrackTotal::Exact)
+                .agg("latest", max);
+            let reply = self.client.search(indices, &search)?;
+            let count = reply.hits.total.map_or(0, |t| t.value);
+            return Ok(if count > 0 {
+                vec![(None, count, max_at(&reply.aggregations.0, &["latest"]))]
+            } else {
+                Vec::new()
+            });
+        };
+        let agg = Agg::composite(PAGE, [("group", field)]).sub("latest", max);
+        // The first page alone: most sources have fewer groups than a
+        // page, and then one request answers. More pages go through the
+        // client's paging, from where this one ended.
+        let first = self.client.search(
+            indices,
+            &Search::new(query.clone()).agg("pages", agg.clone()),
+        )?;
+        let page = first
+            .aggregations
+            .composite("pages")
+            .map_err(|e| EventsError::BadSource(format!("{}: {e}", self.client.base_url())))?;
+        let full = page.buckets.len() >= PAGE as usize;
+        let mut buckets = page.buckets;
+        if let (true, Some(key)) = (full, page.after_key) {
+            buckets.extend(
+                self.client
+                    .composite_buckets(indices, query, &agg.after(key))?,
+            );
+        }
+        Ok(buckets
+            .into_iter()
+            .map(|b| {
+                let at = max_at(&b.aggregations.0, &["latest"]);
+                (Some(b.key_text()), b.doc_count, at)
+            })
+            .collect())
     }
 
     /// Where a group's value is in `_source`: `host.keyword` is the
@@ -95,6 +125,9 @@ impl EsSource {
         }
     }
 }
+
+/// A group, its count of events, and its newest time.
+type Latest = (Option<String>, u64, Option<Timestamp>);
 
 /// A `max` of a date in an aggregation result, in epoch ms.
 fn max_at(aggs: &Map<String, Value>, path: &[&str]) -> Option<Timestamp> {
@@ -125,43 +158,34 @@ impl EventSource for EsSource {
     ) -> Result<NewestPerGroup, EventsError> {
         let indices =
             resolve(&self.indices, window).map_err(nightwatch_search::SearchError::from)?;
-        let query = self.query(window, groups);
-        let aggs = self.newest_aggs(not_after);
+        // One max per group; only groups whose newest event is ahead of
+        // `not_after` (a wrong clock, rare) are asked again, up to it.
         let mut tally = Tally::default();
-        let mut record = |group: Option<String>, count: u64, found: &Map<String, Value>| {
+        let mut ahead: Vec<(Option<String>, Timestamp)> = Vec::new();
+        for (group, count, latest) in self.latest(&indices, &self.query(window, groups))? {
             let mut entry = crate::GroupNewest {
                 group: group.clone(),
-                newest: max_at(found, &["newest", "at"]).map(|at| bare_event(at, group.clone())),
+                newest: None,
                 future: None,
                 count,
             };
-            if let Some(latest) = max_at(found, &["latest"]).filter(|&at| at > not_after) {
-                entry.future = Some(bare_event(latest, group.clone()));
+            match latest {
+                Some(at) if at > not_after => {
+                    entry.future = Some(bare_event(at, group.clone()));
+                    ahead.push((group, at));
+                }
+                at => entry.newest = at.map(|at| bare_event(at, group)),
             }
             tally.insert(entry);
-        };
-        if self.group_field.is_some() {
-            let field = self.group_field.as_deref().unwrap_or_default();
-            let mut agg = Agg::composite(PAGE, [("group", field)]);
-            for (name, sub) in aggs {
-                agg = agg.sub(name, sub);
-            }
-            for bucket in self.client.composite_buckets(&indices, &query, &agg)? {
-                record(
-                    Some(bucket.key_text()),
-                    bucket.doc_count,
-                    &bucket.aggregations.0,
-                );
-            }
-        } else {
-            let mut search = Search::new(query).track_total_hits(TrackTotal::Exact);
-            for (name, sub) in aggs {
-                search = search.agg(name, sub);
-            }
-            let reply = self.client.search(&indices, &search)?;
-            let count = reply.hits.total.map_or(0, |t| t.value);
-            if count > 0 {
-                record(None, count, &reply.aggregations.0);
+        }
+        if !ahead.is_empty() {
+            let names: Vec<String> = ahead.iter().filter_map(|(g, _)| g.clone()).collect();
+            let until = Window::new(window.from, not_after.max(window.from));
+            let narrowed = self.group_field.as_ref().map(|_| names.as_slice());
+            for (group, _, newest) in self.latest(&indices, &self.query(&until, narrowed))? {
+                if let Some(at) = newest {
+                    tally.set_newest(group.as_deref(), bare_event(at, group.clone()));
+                }
             }
         }
         Ok(NewestPerGroup {
@@ -247,6 +271,7 @@ impl EsSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn max_dates_of_aggregation_results() {

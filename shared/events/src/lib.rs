@@ -270,6 +270,13 @@ impl Tally {
         self.groups.insert(group.group.clone(), group);
     }
 
+    /// The newest event of a group already inserted.
+    pub(crate) fn set_newest(&mut self, group: Option<&str>, event: Event) {
+        if let Some(entry) = self.groups.get_mut(&group.map(str::to_owned)) {
+            entry.newest = Some(event);
+        }
+    }
+
     pub(crate) fn has_newest(&self, group: Option<&str>) -> bool {
         self.groups
             .get(&group.map(str::to_owned))
