@@ -30,6 +30,7 @@ pub mod pagerduty;
 pub mod plugin_cmd;
 pub mod ports;
 pub mod process;
+pub mod reaper;
 pub mod search_node;
 pub mod shipped_config;
 pub mod story;

@@ -67,6 +67,7 @@ pub fn scratch_dir(name: &str) -> TempDir {
     fs::create_dir_all(&base)
         .unwrap_or_else(|error| panic!("cannot create {}: {error}", base.display()));
     sweep_dead_scratch_dirs(&base);
+    crate::reaper::remove_at_exit(&base);
     tempfile::Builder::new()
         .prefix(&format!("p{}-{name}-", std::process::id()))
         .tempdir_in(&base)
