@@ -392,7 +392,8 @@ fn servers_that_fail_or_refuse_are_unknown_saying_so() {
         .args(args)
         .run()
         .state_is(State::Unknown)
-        .first_line_contains("the search server is unreachable");
+        .first_line_contains("the search server is unreachable: no answer from")
+        .first_line_contains("within 1.5s");
 
     let html = FakeGarbageServer::http_200("<html>It works!</html>");
     plugin("check-cloudtrail-es")
