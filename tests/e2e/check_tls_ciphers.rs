@@ -81,10 +81,9 @@ fn plugin_suites(port: u16, netns: Option<&Path>) -> BTreeSet<(String, u16)> {
     for entry in doc["scan"]["versions"].as_array().expect("versions") {
         let version = entry["version"].as_str().unwrap().to_owned();
         for suite in entry["suites"].as_array().unwrap() {
-            set.insert((
-                version.clone(),
-                u16::try_from(suite.as_u64().unwrap()).unwrap(),
-            ));
+            let code = suite["code"].as_str().expect("a code point");
+            let code = u16::from_str_radix(code.trim_start_matches("0x"), 16).expect("hex");
+            set.insert((version.clone(), code));
         }
     }
     set

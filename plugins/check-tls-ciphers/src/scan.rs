@@ -24,7 +24,28 @@ const MIN_SPLIT: usize = 32;
 #[derive(Debug, Clone, Serialize)]
 pub struct VersionScan {
     pub version: Version,
+    #[serde(serialize_with = "suite_objects")]
     pub suites: Vec<u16>,
+}
+
+/// Suites for machines: code point with the IANA and OpenSSL names.
+fn suite_objects<S: serde::Serializer>(codes: &[u16], serializer: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq as _;
+    let mut seq = serializer.serialize_seq(Some(codes.len()))?;
+    for &code in codes {
+        let known = suites::by_code(code);
+        seq.serialize_element(&serde_json::json!({
+            "code": format!("0x{code:04X}"),
+            "iana": known.map_or("", |s| s.iana),
+            "openssl": known.map_or("", |s| s.openssl),
+        }))?;
+    }
+    seq.end()
+}
+
+/// Groups for machines: their IANA names (`0x…` when unknown).
+fn group_names<S: serde::Serializer>(codes: &[u16], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(codes.iter().map(|&g| suites::group_name(g)))
 }
 
 /// Who decides which suite is used.
@@ -41,8 +62,10 @@ pub struct Scan {
     /// Accepting versions, newest first.
     pub versions: Vec<VersionScan>,
     /// TLS 1.3 groups in the server's preference order.
+    #[serde(serialize_with = "group_names")]
     pub tls13_groups: Vec<u16>,
     /// TLS ≤ 1.2 ECDHE curves.
+    #[serde(serialize_with = "group_names")]
     pub tls12_groups: Vec<u16>,
     pub order: Option<Order>,
     /// Something other than TLS answered (the first such reply).
