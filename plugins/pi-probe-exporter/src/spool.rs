@@ -407,6 +407,9 @@ impl Spool {
             floor = floor.max(first);
             let meta = fs::symlink_metadata(&path).map_err(io_at(&path))?;
             if !meta.file_type().is_file() {
+                // Its name promises a reading numbered `first`, never read
+                // now: that number is not given again either.
+                floor = floor.max(first.saturating_add(1));
                 let kind = file_kind(&meta);
                 match set_aside(&path) {
                     Ok(to) => ::log::error!(logger: log,
@@ -765,6 +768,11 @@ impl Spool {
             if seg.unreadable.is_some() {
                 i += 1;
                 continue;
+            }
+            // While the cursor is held back, the newest segment is what
+            // tells the next start where numbering goes on.
+            if i + 1 == inner.segments.len() && i > 0 {
+                return;
             }
             if i == 0 {
                 self.remove_front(inner);
@@ -1600,5 +1608,400 @@ mod tests {
         let spool = Spool::open(opts(dir.path(), 1 << 20, 100), Log::memory()).unwrap();
         assert_eq!(spool.stats().segments, 0, "delivered segments are deleted");
         assert_eq!(spool.append(&stamp(10), &reading(10)).unwrap(), 10..11);
+    }
+
+    /// A tmpfs of `kib` KiB mounted for one test (the tests run as root, as
+    /// CI does); unmounted when dropped.
+    struct Tmpfs {
+        dir: tempfile::TempDir,
+    }
+
+    impl Tmpfs {
+        fn new(kib: u32) -> Tmpfs {
+            let dir = tempfile::tempdir().unwrap();
+            let ok = std::process::Command::new("mount")
+                .args(["-t", "tmpfs", "-o", &format!("size={kib}k"), "tmpfs"])
+                .arg(dir.path())
+                .status()
+                .expect("mount(8) runs (util-linux)");
+            assert!(ok.success(), "mount a tmpfs (needs root)");
+            Tmpfs { dir }
+        }
+
+        fn path(&self) -> &Path {
+            self.dir.path()
+        }
+    }
+
+    impl Drop for Tmpfs {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount")
+                .arg(self.dir.path())
+                .status();
+        }
+    }
+
+    fn two_probes(i: u64) -> Vec<NewReading> {
+        ["ham", "oven"]
+            .iter()
+            .map(|p| NewReading {
+                metric: format!("t.{p}"),
+                value: format!("{i}"),
+            })
+            .collect()
+    }
+
+    /// Every record from `from`, checked to have distinct, rising numbers.
+    fn read_checked(spool: &Spool, from: u64) -> Vec<Record> {
+        let recs = read_all(spool, from);
+        for w in recs.windows(2) {
+            assert!(w[0].seq < w[1].seq, "{:?} then {:?}", w[0], w[1]);
+        }
+        recs
+    }
+
+    fn logged(log: &Log, what: &str) -> bool {
+        log.lines().iter().any(|l| l.contains(what))
+    }
+
+    #[test]
+    fn disk_full_then_kill_then_space_freed_loses_and_reuses_nothing() {
+        // The issue's trial, many times over: 2 probes a tick on a 64 KiB
+        // tmpfs that fills, the process dies (no close step), space comes
+        // back, it restarts and reads on. Every reading whose append
+        // returned Ok is read back exactly once, with the value it was
+        // given; no failed one comes back under a number a later reading
+        // was given.
+        for trial in 0..6u64 {
+            let fs = Tmpfs::new(64);
+            let dir = fs.path().join("spool");
+            let filler = fs.path().join("filler");
+            // Leave ~8 KiB + a few lines free.
+            fs::write(
+                &filler,
+                vec![b'x'; 56 * 1024 - 100 * usize::try_from(trial).unwrap()],
+            )
+            .unwrap();
+            let mut acked: Vec<(String, String)> = Vec::new();
+            let mut tick = 0u64;
+            let mut failures = 0;
+            {
+                let spool = Spool::open(opts(&dir, 1 << 20, 1024), Log::memory()).unwrap();
+                while failures < 3 {
+                    let batch = two_probes(tick);
+                    match spool.append(&stamp(tick), &batch) {
+                        Ok(r) => {
+                            assert_eq!(r.end - r.start, 2);
+                            acked.extend(batch.into_iter().map(|b| (b.metric, b.value)));
+                        }
+                        Err(_) => failures += 1,
+                    }
+                    tick += 1;
+                }
+                drop(spool); // kill -9: nothing more is written
+            }
+            fs::remove_file(&filler).unwrap();
+            let log = Log::memory();
+            let spool = Spool::open(opts(&dir, 1 << 20, 1024), log.clone()).unwrap();
+            for _ in 0..5 {
+                let batch = two_probes(tick);
+                spool.append(&stamp(tick), &batch).unwrap();
+                acked.extend(batch.into_iter().map(|b| (b.metric, b.value)));
+                tick += 1;
+            }
+            let got: Vec<(String, String)> = read_checked(&spool, 0)
+                .iter()
+                .map(|r| (r.metric().to_owned(), r.value().to_owned()))
+                .collect();
+            assert_eq!(
+                got,
+                acked,
+                "trial {trial}: readings in {} / out {}; log {:?}",
+                acked.len(),
+                got.len(),
+                log.lines()
+            );
+        }
+    }
+
+    #[test]
+    fn leftovers_of_a_failed_append_and_an_empty_segment_reuse_no_number() {
+        // The disk-full state the issue found, written by hand: readings 39
+        // and 40 of a failed append left in the old segment, and the empty
+        // segment the next try created.
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let spool = Spool::open(opts(dir.path(), 1 << 20, 1 << 20), Log::memory()).unwrap();
+            for i in 0..39 {
+                spool.append(&stamp(i), &reading(i)).unwrap();
+            }
+        }
+        let seg0 = dir.path().join(segment_name(0));
+        let mut f = OpenOptions::new().append(true).open(&seg0).unwrap();
+        for i in 39..41 {
+            let line = Record::new(i, boot(), 1000 * i, 1, true, "t.ham", "lost").encode();
+            f.write_all(line.as_bytes()).unwrap();
+        }
+        drop(f);
+        fs::write(dir.path().join(segment_name(39)), "").unwrap();
+
+        let log = Log::memory();
+        let spool = Spool::open(opts(dir.path(), 1 << 20, 1 << 20), log.clone()).unwrap();
+        assert!(logged(&log, "is empty"), "{:?}", log.lines());
+        let r = spool.append(&stamp(41), &reading(4141)).unwrap();
+        assert!(r.start >= 41, "number {} given twice", r.start);
+        let recs = read_checked(&spool, 0);
+        assert_eq!(
+            recs.last().unwrap().value(),
+            "4141",
+            "the new reading is read"
+        );
+        assert_eq!(
+            recs.len(),
+            42,
+            "39 good + 2 leftovers (numbers kept) + 1 new"
+        );
+
+        // The same leftovers before a non-empty next segment are cut, and
+        // the reading that owns the number is the one read.
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let spool = Spool::open(opts(dir.path(), 1 << 20, 1 << 20), Log::memory()).unwrap();
+            for i in 0..39 {
+                spool.append(&stamp(i), &reading(i)).unwrap();
+            }
+        }
+        let seg0 = dir.path().join(segment_name(0));
+        let mut f = OpenOptions::new().append(true).open(&seg0).unwrap();
+        let mut next = String::new();
+        for i in 39..41 {
+            Record::new(i, boot(), 1000 * i, 1, true, "t.ham", "lost")
+                .encode_into(&mut String::new());
+            f.write_all(
+                Record::new(i, boot(), 1, 1, true, "t.ham", "lost")
+                    .encode()
+                    .as_bytes(),
+            )
+            .unwrap();
+            Record::new(i, boot(), 1, 1, true, "t.ham", &format!("{i}")).encode_into(&mut next);
+        }
+        drop(f);
+        fs::write(dir.path().join(segment_name(39)), next).unwrap();
+        let log = Log::memory();
+        let spool = Spool::open(opts(dir.path(), 1 << 20, 1 << 20), log.clone()).unwrap();
+        assert!(
+            logged(&log, "belong to the next segment"),
+            "{:?}",
+            log.lines()
+        );
+        assert_eq!(
+            values(&read_checked(&spool, 0)),
+            (0..41).collect::<Vec<_>>()
+        );
+        assert_eq!(spool.append(&stamp(41), &reading(41)).unwrap(), 41..42);
+    }
+
+    #[test]
+    fn a_cursor_past_the_data_is_reported_and_the_spool_sent_from_its_start() {
+        for cursor in ["999999", "18446744073709551615"] {
+            let dir = tempfile::tempdir().unwrap();
+            {
+                let spool = Spool::open(opts(dir.path(), 1 << 20, 1000), Log::memory()).unwrap();
+                for i in 0..50 {
+                    spool.append(&stamp(i), &reading(i)).unwrap();
+                }
+            }
+            fs::write(dir.path().join(CURSOR), format!("{cursor}\n")).unwrap();
+            let log = Log::memory();
+            let spool = Spool::open(opts(dir.path(), 1 << 20, 1000), log.clone()).unwrap();
+            assert!(
+                logged(&log, "does not match this spool"),
+                "{:?}",
+                log.lines()
+            );
+            assert_eq!(spool.committed(), 0, "cursor {cursor}");
+            assert_eq!(
+                values(&read_checked(&spool, 0)),
+                (0..50).collect::<Vec<_>>()
+            );
+            assert_eq!(spool.append(&stamp(50), &reading(50)).unwrap(), 50..51);
+        }
+        // With nothing spooled, an impossible cursor cannot wrap numbering.
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(CURSOR), "18446744073709551615\n").unwrap();
+        let log = Log::memory();
+        let spool = Spool::open(opts(dir.path(), 1 << 20, 1000), log.clone()).unwrap();
+        assert!(
+            logged(&log, "not a believable position"),
+            "{:?}",
+            log.lines()
+        );
+        for i in 0..3 {
+            spool.append(&stamp(i), &reading(i)).unwrap();
+        }
+        assert_eq!(
+            values(&read_checked(&spool, spool.committed())),
+            vec![0, 1, 2]
+        );
+    }
+
+    /// Runs `f` on a thread that is `nobody` (uids and capabilities are per
+    /// thread to the kernel; only libc's setuid changes them all), as the
+    /// exporter runs under systemd.
+    fn as_nobody<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                rustix::thread::set_thread_uid(rustix::process::Uid::from_raw(65534))
+                    .expect("drop this thread to nobody (needs root)");
+                f()
+            })
+            .join()
+            .unwrap()
+        })
+    }
+
+    fn give_to_nobody(path: &Path) {
+        std::os::unix::fs::chown(path, Some(65534), Some(65534)).unwrap();
+    }
+
+    #[test]
+    fn an_unreadable_segment_is_held_back_and_the_rest_delivered() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        give_to_nobody(dir.path());
+        let spool_dir = dir.path().join("spool");
+        as_nobody(|| {
+            let spool = Spool::open(opts(&spool_dir, 1 << 20, 200), Log::memory()).unwrap();
+            for i in 0..12 {
+                spool.append(&stamp(i), &reading(i)).unwrap();
+            }
+        });
+        // A middle segment becomes root's, mode 600.
+        let mut firsts: Vec<u64> = fs::read_dir(&spool_dir)
+            .unwrap()
+            .filter_map(|e| parse_segment_name(e.unwrap().file_name().to_str()?))
+            .collect();
+        firsts.sort_unstable();
+        assert!(firsts.len() >= 3, "{firsts:?}");
+        let (a, b) = (firsts[1], firsts[2]);
+        let middle = spool_dir.join(segment_name(a));
+        fs::set_permissions(&middle, fs::Permissions::from_mode(0o600)).unwrap();
+        std::os::unix::fs::chown(&middle, Some(0), Some(0)).unwrap();
+        let log = Log::memory();
+        as_nobody(|| {
+            let spool = Spool::open(opts(&spool_dir, 1 << 20, 200), log.clone()).unwrap();
+            assert!(logged(&log, "holding back"), "{:?}", log.lines());
+            let recs = read_checked(&spool, spool.committed());
+            let rest: Vec<u64> = (0..a).chain(b..12).collect();
+            assert_eq!(values(&recs), rest);
+            let stats = spool.stats();
+            assert_eq!(stats.held_back, b - a);
+            assert!(
+                stats.held_back_since_wall_ms.is_some(),
+                "the age counts them"
+            );
+            // Everything else is delivered: the cursor stays at the held
+            // segment, which is kept for the next start.
+            spool.commit(stats.next_seq);
+            spool.persist_cursor().unwrap();
+            assert_eq!(spool.committed(), a);
+            assert!(middle.exists());
+            assert_eq!(
+                spool.stats().segments,
+                2,
+                "the held one and the newest, which carries the numbering"
+            );
+        });
+        // Readable again: the next start sends the held readings.
+        give_to_nobody(&middle);
+        let log = Log::memory();
+        as_nobody(|| {
+            let spool = Spool::open(opts(&spool_dir, 1 << 20, 200), log.clone()).unwrap();
+            // Sent now, and nothing else was left to send.
+            let got = values(&read_checked(&spool, spool.committed()));
+            assert_eq!(
+                got[..usize::try_from(b - a).unwrap()],
+                (a..b).collect::<Vec<_>>()
+            );
+            assert_eq!(got.last(), Some(&11), "then a replay of the newest segment");
+            assert_eq!(spool.stats().held_back, 0);
+            assert_eq!(spool.append(&stamp(12), &reading(12)).unwrap(), 12..13);
+        });
+    }
+
+    #[test]
+    fn an_unreadable_last_segment_is_held_back_and_numbering_goes_past_it() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        give_to_nobody(dir.path());
+        let spool_dir = dir.path().join("spool");
+        as_nobody(|| {
+            let spool = Spool::open(opts(&spool_dir, 1 << 20, 1 << 20), Log::memory()).unwrap();
+            for i in 0..5 {
+                spool.append(&stamp(i), &reading(i)).unwrap();
+            }
+        });
+        let seg = spool_dir.join(segment_name(0));
+        fs::set_permissions(&seg, fs::Permissions::from_mode(0o600)).unwrap();
+        std::os::unix::fs::chown(&seg, Some(0), Some(0)).unwrap();
+        let log = Log::memory();
+        as_nobody(|| {
+            let spool = Spool::open(opts(&spool_dir, 1 << 20, 1 << 20), log.clone()).unwrap();
+            assert!(logged(&log, "holding back"), "{:?}", log.lines());
+            let r = spool.append(&stamp(5), &reading(55)).unwrap();
+            assert!(
+                r.start >= 5,
+                "{r:?} may be a number the unreadable file holds"
+            );
+            assert_eq!(values(&read_checked(&spool, 0)), vec![55]);
+        });
+    }
+
+    #[test]
+    fn what_is_not_a_segment_or_a_lock_is_set_aside_and_start_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let spool = Spool::open(opts(dir.path(), 1 << 20, 1 << 20), Log::memory()).unwrap();
+            for i in 0..3 {
+                spool.append(&stamp(i), &reading(i)).unwrap();
+            }
+        }
+        fs::remove_file(dir.path().join("lock")).unwrap();
+        fs::create_dir(dir.path().join("lock")).unwrap();
+        fs::create_dir(dir.path().join(segment_name(7))).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join(segment_name(9))).unwrap();
+        fs::write(dir.path().join(segment_name(2)), "").unwrap();
+
+        let log = Log::memory();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (d, l) = (dir.path().to_owned(), log.clone());
+        std::thread::spawn(move || {
+            let _ = tx.send(Spool::open(opts(&d, 1 << 20, 1 << 20), l));
+        });
+        let spool = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("open does not hang on a segment that is /dev/zero")
+            .unwrap();
+        for want in [
+            "lock is a directory",
+            "is a directory, not a segment",
+            "is a symbolic link, not a segment",
+            "is empty",
+        ] {
+            assert!(logged(&log, want), "{want}: {:?}", log.lines());
+        }
+        assert!(dir.path().join("lock.set-aside").is_dir());
+        assert!(
+            dir.path()
+                .join(format!("{}.set-aside", segment_name(7)))
+                .is_dir()
+        );
+        assert_eq!(values(&read_checked(&spool, 0)), vec![0, 1, 2]);
+        let r = spool.append(&stamp(3), &reading(3)).unwrap();
+        assert!(
+            r.start >= 10,
+            "{r:?}: past every name that was in the spool"
+        );
+        assert_eq!(values(&read_checked(&spool, 0)), vec![0, 1, 2, 3]);
     }
 }
