@@ -165,12 +165,30 @@ fn parse_objects(path: &Path) -> Vec<Object> {
     objects
 }
 
-// Every object of every `*.cfg` in nagios-config/.
+// Every object of every `*.cfg` at nagios-config/'s top: the ham story
+// (what the paging tests and the demo run in a live Nagios).
 fn shipped_objects() -> Vec<Object> {
     cfg_files(&config_dir())
         .iter()
         .flat_map(|f| parse_objects(f))
         .collect()
+}
+
+// nagios-config/security/: the other plugins' commands and example
+// services, loaded next to the top's files (Nagios' cfg_dir recurses).
+fn security_dir() -> PathBuf {
+    config_dir().join("security")
+}
+
+// Every object Nagios loads from nagios-config/ (top and security/).
+fn every_shipped_object() -> Vec<Object> {
+    let mut objects = shipped_objects();
+    objects.extend(
+        cfg_files(&security_dir())
+            .iter()
+            .flat_map(|f| parse_objects(f)),
+    );
+    objects
 }
 
 // resource.cfg for a test: the example's lines, with the plugin directory,
@@ -331,9 +349,11 @@ fn check_lines(objects: &[Object], users: &BTreeMap<String, String>) -> Vec<Chec
     let mut lines = Vec::new();
     for host in &hosts {
         let macros = host_macros(host, objects, users);
-        let check = inherited(host, objects, "check_command").unwrap_or_else(|| {
-            panic!("{}: a host without an agent needs a check_command", host.at)
-        });
+        // A host without a check_command is always UP for Nagios: the
+        // examples leave reachability to the site's own checks.
+        let Some(check) = inherited(host, objects, "check_command") else {
+            continue;
+        };
         let (command_name, line) = command_line(check, &commands, &macros, &host.at);
         lines.push(CheckLine {
             host: macros["HOSTNAME"].clone(),
@@ -490,9 +510,11 @@ fn nagios_accepts_the_shipped_objects_alone() {
         "nagios4 -v warns about nagios-config/:\n{}",
         verify.output
     );
+    // The ham story (4 services, 1 host) and security/: 4 CloudTrail, 2
+    // TLS, 2 audit and 2 change-window services on 5 hosts.
     for (what, count) in [
-        ("services", 4),
-        ("hosts", 1),
+        ("services", 14),
+        ("hosts", 6),
         ("contacts", 1),
         ("contact groups", 1),
     ] {
@@ -537,7 +559,7 @@ fn nagios_accepts_the_shipped_objects_next_to_debians_samples() {
 
 #[test]
 fn the_objects_are_one_directive_per_line_and_self_contained() {
-    let objects = shipped_objects();
+    let objects = every_shipped_object();
     let names = |kind: &str, key: &str| -> Vec<String> {
         objects
             .iter()
@@ -723,6 +745,232 @@ fn a_silent_pi_is_its_own_finding() {
             .state_is(State::Unknown)
             .first_line_contains(&format!("{probe} is stale"));
     }
+}
+
+// ---------------------------------------------------------------- every line, every plugin
+
+// A usage error (a flag the plugin does not know, a value it refuses) is
+// UNKNOWN like an unreachable server: only the text tells them apart.
+fn assert_not_a_usage_error(name: &str, line: &str, run: &PluginRun) {
+    for usage in [
+        "Usage:",
+        "--help",
+        "unexpected argument",
+        "invalid value",
+        "required arguments",
+        "cannot be used with",
+    ] {
+        assert!(
+            !run.stdout().contains(usage),
+            "{name}: the plugin refuses the command line ({usage:?}):\n{line}\n{}",
+            run.stdout()
+        );
+    }
+}
+
+// Every host and service check of nagios-config/ (the ham story and
+// security/), expanded as Nagios expands it, run by the real binary with
+// every server it names on a closed loopback port: each keeps the plugin
+// contract and answers about that port (or its file), which it can only do
+// once its parser accepted every flag the definition passes.
+#[test]
+fn every_command_line_is_accepted_by_its_plugin() {
+    let dir = scratch_dir("nagios-config-lines");
+    let closed = nightwatch_testkit::ports::free_port();
+    let url = format!("http://127.0.0.1:{closed}");
+    let mut users = test_resources(&url, &password_file(dir.path()));
+    let es_password = dir.path().join("elasticsearch.password");
+    fs::write(&es_password, "not-a-real-password\n").expect("write the password file");
+    let changes = dir.path().join("changes");
+    fs::create_dir(&changes).expect("mkdir changes");
+    for (key, value) in [
+        ("USER6", url.clone()),
+        ("USER8", es_password.display().to_string()),
+        ("USER9", changes.display().to_string()),
+    ] {
+        assert!(
+            users.contains_key(key),
+            "resource.cfg.example sets no ${key}$"
+        );
+        users.insert(key.to_owned(), value);
+    }
+    // Hosts at the closed port; the log file in the temp dir, absent.
+    let auth_log = dir.path().join("auth.log");
+    let mut objects = every_shipped_object();
+    let mut rewrites = BTreeMap::<&str, usize>::new();
+    for object in &mut objects {
+        for (key, value) in &mut object.directives {
+            if key == "address" {
+                *value = "127.0.0.1".to_owned();
+                *rewrites.entry("address").or_default() += 1;
+            } else if key == "_TLS_PORT" {
+                *value = closed.to_string();
+                *rewrites.entry("_TLS_PORT").or_default() += 1;
+            } else if key == "check_command" && value.contains("/var/log/auth.log") {
+                *value = value.replace("/var/log/auth.log", &auth_log.display().to_string());
+                *rewrites.entry("auth.log").or_default() += 1;
+            }
+        }
+    }
+    assert_eq!(rewrites.get("_TLS_PORT"), Some(&2), "{rewrites:?}");
+    assert_eq!(rewrites.get("auth.log"), Some(&1), "{rewrites:?}");
+    let lines = check_lines(&objects, &users);
+    assert_eq!(
+        lines.len(),
+        15,
+        "the ham story's host check and 4 services, and security/'s 10 services: {lines:#?}"
+    );
+    let refused = format!("cannot connect to {url}/");
+    let mut used = Vec::new();
+    for check in &lines {
+        let name = check.name();
+        let binary = check.line.split_whitespace().next().unwrap_or_default();
+        assert!(
+            Path::new(binary).starts_with(plugin_dir()),
+            "{name} ({}) does not run a plugin from $USER1$: {}",
+            check.command_name,
+            check.line
+        );
+        let run = run_line(&check.line);
+        assert_not_a_usage_error(&name, &check.line, &run);
+        let command = check.command_name.as_str();
+        match command {
+            // --unreachable-state ok: an unreachable Graphite is not the
+            // Pi's fault.
+            "check_graphite_fresh" => {
+                run.state_is(State::Ok).first_line_contains(&refused);
+            }
+            "check_tls_ciphers" => {
+                // The server under test is down: CRITICAL by default.
+                run.state_is(State::Critical)
+                    .first_line_contains(&format!("cannot connect to 127.0.0.1:{closed}"));
+            }
+            "check_audit_file" => {
+                run.state_is(State::Unknown).first_line_contains(&format!(
+                    "the log file {} does not exist",
+                    auth_log.display()
+                ));
+            }
+            "check_change_window" => {
+                run.state_is(State::Ok)
+                    .first_line_contains("no change in progress or due within 24h on web01");
+            }
+            _ => {
+                // The data source is unreachable: UNKNOWN naming the URL,
+                // with the index pattern expanded (--index understood).
+                run.state_is(State::Unknown).first_line_contains(&refused);
+                if command.starts_with("check_cloudtrail") || command.contains("observed") {
+                    run.first_line_contains("/logstash-");
+                } else if command == "check_audit_es_schedule" {
+                    run.first_line_contains("/backups-");
+                } else {
+                    assert!(
+                        command.starts_with("check_graphite"),
+                        "{name}: no expectation for {command}"
+                    );
+                    run.first_line_contains("/render");
+                }
+            }
+        }
+        used.push(check.command_name.clone());
+    }
+    for object in objects.iter().filter(|o| o.kind == "command") {
+        let command = object.get("command_name").expect("command_name");
+        if command.starts_with("check_") {
+            assert!(used.iter().any(|u| u == command), "{command} was never run");
+        }
+    }
+}
+
+// change-window.cron: a cron.d line (five time fields, a user, the
+// command) whose `schedule` run writes downtime to Nagios' command file.
+// Run as written, with only its paths moved into a temp dir.
+#[test]
+fn the_change_window_cron_line_runs() {
+    let path = security_dir().join("change-window.cron");
+    let text = fs::read_to_string(&path).expect("read change-window.cron");
+    let entries: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    assert_eq!(entries.len(), 1, "{}: one cron.d entry", path.display());
+    // m h dom mon dow user command...
+    let words: Vec<&str> = entries[0].split_whitespace().collect();
+    assert!(
+        words.len() > 6,
+        "{}: m h dom mon dow user command",
+        path.display()
+    );
+    for field in &words[..5] {
+        assert!(
+            field
+                .chars()
+                .all(|c| c.is_ascii_digit() || "*/,-".contains(c)),
+            "{}: {field} is not a cron time field",
+            path.display()
+        );
+    }
+    assert_eq!(
+        words[5], "nagios",
+        "runs as the user that may write nagios.cmd"
+    );
+    let dir = scratch_dir("nagios-config-cron");
+    let changes = dir.path().join("changes");
+    fs::create_dir(&changes).expect("mkdir");
+    let command_file = dir.path().join("nagios.cmd");
+    fs::write(&command_file, "").expect("command file");
+    let status_file = dir.path().join("status.dat");
+    fs::write(&status_file, "").expect("status file");
+    let mut line = words[6..].join(" ");
+    for (from, to) in [
+        ("/usr/lib/nagios/plugins", plugin_dir()),
+        ("/srv/changes", changes.clone()),
+        ("/var/lib/nagios4/rw/nagios.cmd", command_file.clone()),
+        ("/var/lib/nagios4/status.dat", status_file.clone()),
+    ] {
+        assert!(
+            line.contains(from),
+            "{}: no {from} in {line}",
+            path.display()
+        );
+        line = line.replace(from, &to.display().to_string());
+    }
+    // A change to web01, approved (by the digest of its plan as written),
+    // its window starting within the cron line's 24 h horizon.
+    let now = unix_now();
+    let record = changes.join("chg-1.md");
+    let body = format!(
+        "---\nid: CHG-1\nsummary: Restart nginx\nauthor: alice\nhosts: [web01]\nstakeholders: [web-team]\nstatus: approved\napprovals:\n  - by: bob\n    digest: DIGEST\nwindow:\n  start: {}\n  end: {}\n---\n## Change plan\nsystemctl restart nginx\n\n## Roll-back plan\nnone needed\n",
+        nightwatch_core::display::clock(now + 3600),
+        nightwatch_core::display::clock(now + 7200)
+    );
+    fs::write(&record, &body).expect("write record");
+    let digest = Command::new(plugin_dir().join("check-change-window"))
+        .arg("digest")
+        .arg(&record)
+        .output()
+        .expect("check-change-window digest");
+    assert!(digest.status.success(), "digest: {digest:?}");
+    let digest = String::from_utf8_lossy(&digest.stdout).trim().to_owned();
+    fs::write(&record, body.replace("DIGEST", &digest)).expect("write record");
+
+    let output = Command::new("/bin/sh")
+        .args(["-c", &line])
+        .output()
+        .expect("run the cron line");
+    assert!(
+        output.status.success(),
+        "{line}: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let commands = fs::read_to_string(&command_file).expect("read the command file");
+    assert_eq!(
+        commands.matches("SCHEDULE_HOST_DOWNTIME;web01;").count(),
+        1,
+        "one downtime for web01's approved window:\n{commands}"
+    );
 }
 
 // ---------------------------------------------------------------- a running Nagios pages
