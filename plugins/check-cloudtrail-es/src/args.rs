@@ -136,7 +136,7 @@ pub struct Args {
 
     /// Only count the matches (no listing, no per-event judging): the Ruby
     /// plugin's behaviour, at the cost of a _count
-    #[arg(long, conflicts_with_all = ["allow_world_ports", "allow_groups", "allow_principal", "regions"])]
+    #[arg(long, conflicts_with_all = ["allow_world_ports", "allow_groups", "allow_principal"])]
     pub count_only: bool,
 
     /// A Kibana or OpenSearch Dashboards URL for the long text; {query},
@@ -265,7 +265,18 @@ mod tests {
         assert!(ports.contains("not a port"), "{ports}");
         let preset = parse(&["--preset", "s3"]).unwrap_err();
         assert!(preset.contains("security-groups"), "{preset}");
-        let count = parse(&["--count-only", "--regions", "us-east-1"]).unwrap_err();
+        let count = parse(&["--count-only", "--allow-groups", "sg-1"]).unwrap_err();
         assert!(count.contains("cannot be used with"), "{count}");
+        // --preset regions needs the regions even when only counting.
+        assert!(
+            parse(&[
+                "--count-only",
+                "--preset",
+                "regions",
+                "--regions",
+                "us-east-1"
+            ])
+            .is_ok()
+        );
     }
 }
