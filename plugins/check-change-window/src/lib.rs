@@ -72,6 +72,14 @@ pub fn main() -> ! {
     }
 }
 
+/// The whole command line, the check with its tools as subcommands, for
+/// man pages and completions (tools/docgen).
+#[must_use]
+pub fn command() -> clap::Command {
+    use clap::CommandFactory as _;
+    args::Args::command().subcommands(args::ToolArgs::command().get_subcommands().cloned())
+}
+
 /// Whether a change concerns the hosts asked about.
 fn concerns(change: &Change, args: &Args) -> bool {
     args.all

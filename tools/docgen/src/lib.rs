@@ -53,6 +53,11 @@ pub fn binaries() -> Vec<Binary> {
             command: check_tls_ciphers::Args::command,
         },
         Binary {
+            name: "check-change-window",
+            section: "1",
+            command: check_change_window::command,
+        },
+        Binary {
             name: "check-cloudtrail-es",
             section: "1",
             command: check_cloudtrail_es::Args::command,
@@ -119,11 +124,58 @@ fn write_pages(
         .section(binary.section)
         .source(format!("nightwatch {}", env!("CARGO_PKG_VERSION")))
         .manual("nightwatch");
-    written.push(man.generate_to(dir)?);
+    // clap_mangen's `render` has no EXIT STATUS, the section a Nagios admin
+    // reads first; the page is rendered section by section to put it in.
+    let mut page = Vec::new();
+    man.render_title(&mut page)?;
+    man.render_name_section(&mut page)?;
+    man.render_synopsis_section(&mut page)?;
+    man.render_description_section(&mut page)?;
+    if cmd.get_arguments().any(|a| !a.is_hide_set()) {
+        man.render_options_section(&mut page)?;
+    }
+    if cmd.has_subcommands() {
+        man.render_subcommands_section(&mut page)?;
+    }
+    if cmd.get_after_long_help().or(cmd.get_after_help()).is_some() {
+        man.render_extra_section(&mut page)?;
+    }
+    page.extend_from_slice(exit_status(binary.section).as_bytes());
+    if cmd.get_version().or(cmd.get_long_version()).is_some() {
+        man.render_version_section(&mut page)?;
+    }
+    if cmd.get_author().is_some() {
+        man.render_authors_section(&mut page)?;
+    }
+    let path = dir.join(man.get_filename());
+    fs::write(&path, page)?;
+    written.push(path);
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         write_pages(sub, binary, dir, written)?;
     }
     Ok(())
+}
+
+/// The EXIT STATUS section in roff: the Nagios plugin contract for the
+/// plugins (section 1), success or failure for the daemon (section 8).
+fn exit_status(section: &str) -> &'static str {
+    if section == "8" {
+        ".SH \"EXIT STATUS\"\n\
+         .TP\n0\nStopped cleanly (SIGTERM, SIGINT), or the subcommand succeeded.\n\
+         .TP\n1\nAn error, written to the journal or stderr: a bad configuration, a spool \
+         that cannot be written, a port in use.\n\
+         .TP\n2\nBad command-line arguments.\n"
+    } else {
+        ".SH \"EXIT STATUS\"\n\
+         The Nagios plugin contract: the first line of output says the same state.\n\
+         .TP\n0\nOK.\n\
+         .TP\n1\nWARNING.\n\
+         .TP\n2\nCRITICAL.\n\
+         .TP\n3\nUNKNOWN: nothing could be judged. Bad arguments (a mistyped URL, a missing \
+         option), \\-\\-help and \\-\\-version, and a bug are always UNKNOWN; a data source \
+         that cannot be reached is UNKNOWN (a server under test CRITICAL) unless \\-\\-unreachable\\-state says otherwise, \
+         and a timeout unless \\-\\-timeout\\-state does.\n"
+    }
 }
 
 /// Completions of `binary` for every shell in [`SHELLS`], under
@@ -159,6 +211,11 @@ mod tests {
             let text = fs::read_to_string(&page).unwrap();
             assert!(text.starts_with(".ie \\n(.g .ds Aq"), "not roff: {page:?}");
             assert!(text.contains(&format!(".TH {}", binary.name)), "{text}");
+            assert!(text.contains(".SH \"EXIT STATUS\""), "{text}");
+            assert!(text.contains(".SH OPTIONS"), "{text}");
+            if binary.section == "1" {
+                assert!(text.contains("CRITICAL"), "{text}");
+            }
             assert!(written.contains(&page));
             let bash =
                 fs::read_to_string(dir.path().join("completions/bash").join(binary.name)).unwrap();
