@@ -232,7 +232,22 @@ fn is_global(event: &Event) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde_json::{Value, json};
+
+    proptest! {
+        #[test]
+        fn port_lists_read_back_and_never_panic(text in "\\PC{0,12}", a in 0u16.., b in 0u16..) {
+            if let Ok(PortAllow::Ports(from, to)) = text.parse::<PortAllow>() {
+                prop_assert!(0 <= from && from <= to && to <= 65535);
+            }
+            let (low, high) = (a.min(b), a.max(b));
+            prop_assert_eq!(
+                format!("{low}-{high}").parse::<PortAllow>(),
+                Ok(PortAllow::Ports(i64::from(low), i64::from(high)))
+            );
+        }
+    }
 
     fn ingress(permissions: &Value) -> Event {
         Event::from_source(&json!({
