@@ -1679,14 +1679,14 @@ mod tests {
             // Leave ~8 KiB + a few lines free.
             fs::write(
                 &filler,
-                vec![b'x'; 56 * 1024 - 100 * usize::try_from(trial).unwrap()],
+                vec![b'x'; 56 * 1024 - 37 * usize::try_from(trial).unwrap()],
             )
             .unwrap();
             let mut acked: Vec<(String, String)> = Vec::new();
             let mut tick = 0u64;
             let mut failures = 0;
             {
-                let spool = Spool::open(opts(&dir, 1 << 20, 1024), Log::memory()).unwrap();
+                let spool = Spool::open(opts(&dir, 1 << 20, 1 << 20), Log::memory()).unwrap();
                 while failures < 3 {
                     let batch = two_probes(tick);
                     match spool.append(&stamp(tick), &batch) {
@@ -1702,7 +1702,7 @@ mod tests {
             }
             fs::remove_file(&filler).unwrap();
             let log = Log::memory();
-            let spool = Spool::open(opts(&dir, 1 << 20, 1024), log.clone()).unwrap();
+            let spool = Spool::open(opts(&dir, 1 << 20, 1 << 20), log.clone()).unwrap();
             for _ in 0..5 {
                 let batch = two_probes(tick);
                 spool.append(&stamp(tick), &batch).unwrap();
