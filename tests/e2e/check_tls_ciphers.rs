@@ -371,3 +371,17 @@ fn verbose_shows_the_rustls_handshake_log() {
         .run();
     assert!(run.stderr().contains("rustls::"), "{}", run.stderr());
 }
+
+#[test]
+fn a_server_with_rsa_and_ecdsa_certificates_shows_both() {
+    let ca = TestCa::shared();
+    let ecdsa = ca.leaf_with("dual-ecdsa", KeyType::EcP256, 30);
+    let snippet = format!("{}{INTERMEDIATE}", ecdsa.nginx_directives());
+    let server = nginx(&ca.leaf("dual-rsa"), &snippet);
+    check(server.port(), &[], None)
+        .state_is(State::Ok)
+        .long_text_contains("RSA 2048 bits")
+        .long_text_contains("ECDSA P-256")
+        .long_text_contains("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256");
+    same_as_sslscan(server.port(), None);
+}
