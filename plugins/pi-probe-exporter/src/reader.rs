@@ -755,4 +755,102 @@ mod tests {
             Duration::ZERO
         );
     }
+
+    #[test]
+    fn a_hung_probe_read_stalls_no_other_probe() {
+        // A FIFO nobody writes: opening it blocks forever, as a read on a
+        // stuck bus does.
+        let mut rig = rig();
+        let (hung, good) = ("28-0316a2b4c6aa", "28-0316a2b4c5ff");
+        crate::simulate::set_probe_millis(rig.w1.path(), good, 21_500, true).unwrap();
+        std::fs::create_dir(rig.w1.path().join(hung)).unwrap();
+        let fifo = rig.w1.path().join(hung).join("w1_slave");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            for _ in 0..3 {
+                let s = rig.reader.tick();
+                tx.send(s).unwrap();
+            }
+            rig
+        });
+        for tick in 0..3 {
+            let s = rx
+                .recv_timeout(Duration::from_secs(30))
+                .unwrap_or_else(|_| panic!("tick {tick} stalled behind the hung probe"));
+            assert_eq!((s.probes, s.accepted, s.rejected), (2, 1, 1), "tick {tick}");
+        }
+        let rig = reader.join().unwrap();
+        assert_eq!(spooled(&rig.spool).len(), 3, "the good probe's 3 readings");
+        let snap = snapshot(&rig);
+        assert_eq!(snap.probes[hung].rejected[&RejectReason::Unreadable], 3);
+        let lines = rig.log.lines();
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains(hung) && l.contains("did not return")),
+            "{lines:?}"
+        );
+        // Unblock the hung thread so the test leaves nothing behind.
+        drop(std::fs::OpenOptions::new().write(true).open(&fifo));
+    }
+
+    #[test]
+    fn probe_dirs_that_are_not_safe_metric_names_are_refused_loudly() {
+        let mut rig = rig();
+        let good = "28-0316a2b4c5ff";
+        crate::simulate::set_probe_millis(rig.w1.path(), good, 21_500, true).unwrap();
+        let bad = [
+            "28-a b",
+            "28-\u{fc}n\u{ef}",
+            "28-0316a2b4c5ff\nevil.metric 1 1",
+            "28-0316A2B4C5FF",
+        ];
+        for id in bad {
+            let dir = rig.w1.path().join(id);
+            std::fs::create_dir(&dir).unwrap();
+            std::fs::write(dir.join("temperature"), "21500\n").unwrap();
+        }
+        for _ in 0..3 {
+            let s = rig.reader.tick();
+            assert_eq!((s.probes, s.accepted), (1, 1));
+        }
+        let sent = spooled(&rig.spool);
+        assert_eq!(
+            sent.len(),
+            3,
+            "readings in: 3 from the good probe; out: {sent:?}"
+        );
+        assert!(sent.iter().all(|(m, _)| m == "christmaspi.temperature.ham"));
+        let lines = rig.log.lines();
+        for id in bad {
+            let n = lines
+                .iter()
+                .filter(|l| l.contains(&format!("{id:?}")) && l.contains("not a DS18B20"))
+                .count();
+            assert_eq!(n, 1, "{id:?} refused once, by name: {lines:?}");
+        }
+        let snap = snapshot(&rig);
+        assert_eq!(snap.probes.len(), 1, "no health metric carries a bad id");
+        let text = snap.graphite_lines("christmaspi.temperature", 1);
+        assert!(text.lines().all(|l| l.split(' ').count() == 3), "{text}");
+    }
+
+    #[test]
+    fn readings_that_fail_to_spool_are_not_counted_as_read() {
+        let mut rig = rig();
+        crate::simulate::set_probe_millis(rig.w1.path(), "28-0316a2b4c5ff", 21_500, true).unwrap();
+        // The spool's directory is gone: the append fails.
+        std::fs::remove_dir_all(rig.spool.dir()).unwrap();
+        let s = rig.reader.tick();
+        assert_eq!((s.probes, s.accepted), (1, 0));
+        let snap = snapshot(&rig);
+        assert_eq!(snap.probes["28-0316a2b4c5ff"].ok, 0);
+        assert_eq!(snap.spool_write_errors, 1);
+        assert!(rig.log.lines().iter().any(|l| l.contains("they are lost")));
+    }
 }
