@@ -1,5 +1,5 @@
 //! nightwatch-events' search source against real nodes: the newest event
-//! of 1 500 groups (more than one composite page of 1 000: paged, none
+//! of 1 500 groups (pages of 1 000 here, so more than one: paged, none
 //! cut), split at `not_after`; and events in a window listed newest first,
 //! of one group, with a limit, as check-change-window lists the changes on
 //! a host.
@@ -17,6 +17,7 @@ fn at(text: &str) -> Timestamp {
     text.parse().expect("RFC 3339")
 }
 
+/// Pages of 1 000 groups, so that 1 500 take two.
 fn source(node: &SearchNode, index: &str, group: Option<&str>) -> EsSource {
     let client = SearchClient::new(
         &node.url().parse().expect("a URL"),
@@ -30,6 +31,7 @@ fn source(node: &SearchNode, index: &str, group: Option<&str>) -> EsSource {
         "@timestamp",
         group,
     )
+    .with_page_size(1000)
 }
 
 #[test]

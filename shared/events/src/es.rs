@@ -16,8 +16,10 @@ use serde_json::{Map, Value};
 use crate::time::{TimeContext, time_of_value};
 use crate::{Event, EventSource, Events, EventsError, NewestPerGroup, Tally, Window, field_of};
 
-/// Groups a composite page holds.
-pub const PAGE: u32 = 1000;
+/// Groups a composite page holds by default: a page that comes back full
+/// costs one more request to learn it was the last, so pages are large
+/// (well under the servers' `search.max_buckets`, 10 000 and more).
+pub const PAGE: u32 = 5000;
 
 /// The most events [`EventSource::events_in`] lists (the servers'
 /// `index.max_result_window`).
@@ -31,6 +33,7 @@ pub struct EsSource {
     query: Option<String>,
     time_field: String,
     group_field: Option<String>,
+    page: u32,
 }
 
 impl EsSource {
@@ -51,7 +54,15 @@ impl EsSource {
             query,
             time_field: time_field.to_owned(),
             group_field: group_field.map(str::to_owned),
+            page: PAGE,
         }
+    }
+
+    /// Pages of `groups` groups instead of [`PAGE`] (at least 1).
+    #[must_use]
+    pub fn with_page_size(mut self, groups: u32) -> EsSource {
+        self.page = groups.max(1);
+        self
     }
 
     fn query(&self, window: &Window, groups: Option<&[String]>) -> Query {
@@ -81,7 +92,7 @@ impl EsSource {
                 Vec::new()
             });
         };
-        let agg = Agg::composite(PAGE, [("group", field)]).sub("latest", max);
+        let agg = Agg::composite(self.page, [("group", field)]).sub("latest", max);
         // The first page alone: most sources have fewer groups than a
         // page, and then one request answers. More pages go through the
         // client's paging, from where this one ended.
@@ -93,7 +104,7 @@ impl EsSource {
             .aggregations
             .composite("pages")
             .map_err(|e| EventsError::BadSource(format!("{}: {e}", self.client.base_url())))?;
-        let full = page.buckets.len() >= PAGE as usize;
+        let full = page.buckets.len() >= self.page as usize;
         let mut buckets = page.buckets;
         if let (true, Some(key)) = (full, page.after_key) {
             buckets.extend(
