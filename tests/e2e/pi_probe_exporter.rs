@@ -864,6 +864,130 @@ fn sigkill_mid_outage_loses_only_the_seconds_the_exporter_was_dead() {
     );
 }
 
+/// Waits until the ledger holds at least `n` readings.
+fn await_ledger(ledger: &Ledger, n: usize, timeout: Duration) -> Vec<Reading> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let readings = ledger.readings();
+        if readings.len() >= n {
+            return readings;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {} readings spooled after {timeout:?}",
+            readings.len()
+        );
+        thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// A tmpfs mounted on `dir` for one test (root, as CI runs); unmounted
+/// when dropped.
+struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    fn mount(dir: &Path, kib: u32) -> SmallDisk {
+        fs::create_dir_all(dir).expect("create the mount point");
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={kib}k"), "tmpfs"])
+            .arg(dir)
+            .status()
+            .expect("mount(8) runs (util-linux)");
+        assert!(ok.success(), "mount a {kib} KiB tmpfs on {}", dir.display());
+        SmallDisk(dir.to_owned())
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn disk_full_then_sigkill_then_space_freed_every_spooled_reading_arrives_once() {
+    // The trial: the spool's disk fills while carbon is down, the
+    // exporter is killed, space is freed, a new exporter starts. Every
+    // reading the spool holds reaches Graphite in its own second with its
+    // own value; none is shadowed by a failed append's leftover.
+    let mut g = Graphite::start();
+    let pi = Pi::new("diskfull", g.carbon_addr(), "");
+    let _disk = SmallDisk::mount(&pi.spool, 64);
+    let filler = pi.spool.join("filler");
+    let _sim = pi.simulate("all", "200");
+    let ledger = Ledger::watch(&pi.spool);
+    g.stop_carbon();
+    // Room for about 20 s of two probes' readings, as a cheap card has
+    // before it is full.
+    let free_kib = 3;
+    fs::write(&filler, vec![b'x'; (64 - 4 - free_kib) * 1024]).expect("fill the tmpfs");
+    let mut first = pi.start("exporter-1", &[]);
+    first.wait_log("they are lost", 3, Duration::from_secs(90));
+    first.kill_9();
+    fs::remove_file(&filler).expect("free the space");
+    let before = ledger.readings();
+    let mut second = pi.start("exporter-2", &[]);
+    await_ledger(&ledger, before.len() + 10, Duration::from_secs(30));
+    g.start_carbon();
+    second.wait_log("connected to graphite", 1, RECOVER);
+    let readings = ledger.readings();
+    let all = by_metric(&readings);
+    await_exactly(&g, &all, &all, &View::new(), RECOVER);
+    let lost = first.log_count("they are lost");
+    eprintln!(
+        "disk full: {} readings spooled and delivered exactly, {lost} failed appends reported",
+        readings.len()
+    );
+}
+
+#[test]
+fn a_spool_it_does_not_recognise_is_reported_kept_and_delivered() {
+    // A cursor past the data, an empty segment, a directory named like a
+    // segment and a directory where the lock file goes: the exporter
+    // starts anyway, names each, and sends every spooled reading.
+    let mut g = Graphite::start();
+    let pi = Pi::new("badspool", g.carbon_addr(), "");
+    let _sim = pi.simulate("all", "200");
+    let ledger = Ledger::watch(&pi.spool);
+    g.stop_carbon();
+    let mut first = pi.start("exporter-1", &[]);
+    await_ledger(&ledger, 30, Duration::from_secs(60));
+    first.kill_9();
+    let spooled = ledger.readings();
+    let next = spooled.last().expect("readings").seq + 1;
+    fs::write(pi.spool.join("cursor"), "999999\n").expect("write the cursor");
+    fs::write(pi.spool.join(format!("seg-{next:020}.log")), "").expect("an empty segment");
+    fs::create_dir(pi.spool.join(format!("seg-{:020}.log", 1))).expect("a directory segment");
+    fs::remove_file(pi.spool.join("lock")).expect("remove the lock file");
+    fs::create_dir(pi.spool.join("lock")).expect("a directory lock");
+
+    g.start_carbon();
+    let mut second = pi.start("exporter-2", &[]);
+    second.wait_log("connected to graphite", 1, RECOVER);
+    let log = second.log();
+    for want in [
+        "does not match this spool",
+        "not a lock file",
+        "is a directory, not a segment",
+        "is empty",
+    ] {
+        assert!(log.contains(want), "no {want:?} in\n{log}");
+    }
+    assert!(
+        !log.contains("(0 readings to send"),
+        "the spooled readings were taken for sent:\n{log}"
+    );
+    let readings = ledger.readings();
+    assert_eq!(readings[..spooled.len()], spooled[..]);
+    let all = by_metric(&readings);
+    await_exactly(&g, &all, &all, &View::new(), RECOVER);
+    eprintln!(
+        "unrecognised spool: {} readings from before the restart and {} after, all delivered",
+        spooled.len(),
+        readings.len() - spooled.len()
+    );
+}
+
 /// The seqs of the "dropped the N oldest unsent readings (seq a..b)" log
 /// lines, checking that each line's N is its range's length.
 fn logged_drops(log: &str) -> Vec<Range<u64>> {
