@@ -156,11 +156,7 @@ impl Calendar {
         } else {
             serde_norway::from_str(text).map_err(|error| {
                 let line = error.location().map_or(1, |l| l.line());
-                let mut message = error.to_string();
-                if let Some(at) = message.rfind(" at line ") {
-                    message.truncate(at);
-                }
-                invalid(line, message)
+                invalid(line, crate::record::without_position(error.to_string()))
             })?
         };
         let default_zone = raw

@@ -431,13 +431,19 @@ pub fn parse_markdown(file: &Path, text: &str) -> Result<Change, RecordError> {
         })
 }
 
+/// A YAML or JSON parser's message without the position it appends
+/// (` at line 3 column 7`): the caller names the line in the file itself.
+pub(crate) fn without_position(mut message: String) -> String {
+    if let Some(at) = message.rfind(" at line ") {
+        message.truncate(at);
+    }
+    message
+}
+
 /// `serde_norway`'s message without its trailing position, and the field
 /// path it names (`window.start: …`).
 fn split_yaml_error(error: &serde_norway::Error) -> (Option<String>, String) {
-    let mut text = error.to_string();
-    if let Some(at) = text.rfind(" at line ") {
-        text.truncate(at);
-    }
+    let text = without_position(error.to_string());
     match text.split_once(": ") {
         Some((path, message))
             if !path.is_empty()
@@ -570,10 +576,7 @@ pub fn parse_json(file: &Path, text: &str) -> Records {
             Err(error) => {
                 let path = error.path().to_string();
                 let inner = error.into_inner();
-                let mut message = inner.to_string();
-                if let Some(at) = message.rfind(" at line ") {
-                    message.truncate(at);
-                }
+                let message = without_position(inner.to_string());
                 let field = if path == "." {
                     format!("[{index}]")
                 } else {

@@ -237,7 +237,8 @@ pub fn sensu_silenced(downtime: &Downtime, author: &str, namespace: &str) -> ser
     let mut spec = json!({
         "subscription": subscription,
         "begin": begin,
-        // Seconds from `begin` (Sensu counts the expiry from a future begin).
+        // Seconds from `begin`: Sensu Go's store sets expire_at to
+        // begin + expire when begin is given.
         "expire": expire,
         "expire_on_resolve": false,
         "creator": author,
