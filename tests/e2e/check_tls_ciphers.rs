@@ -9,7 +9,8 @@ use std::process::Command;
 
 use nightwatch_testkit::tls::netns_command;
 use nightwatch_testkit::tls_fakes::{
-    FakeTlsGarbageServer, FakeTlsResetServer, FakeTlsSilentServer, FakeTlsTruncatedServer,
+    FakeTlsGarbageServer, FakeTlsQuietServer, FakeTlsResetServer, FakeTlsSilentServer,
+    FakeTlsTruncatedServer,
 };
 use nightwatch_testkit::{
     GnutlsServ, KeyType, Leaf, Nginx, OpensslServer, PluginRun, State, TestCa, plugin,
@@ -384,4 +385,18 @@ fn a_server_with_rsa_and_ecdsa_certificates_shows_both() {
         .long_text_contains("ECDSA P-256")
         .long_text_contains("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256");
     same_as_sslscan(server.port(), None);
+}
+
+#[test]
+fn a_server_that_goes_quiet_after_answering_is_judged_not_timed_out() {
+    // Five probes or more meet silence; waiting the full read timeout on
+    // each would pass -t. After one answer, silence is a refusal sooner.
+    let quiet = FakeTlsQuietServer::start();
+    let port = quiet.port().to_string();
+    let run = plugin("check-tls-ciphers")
+        .args(["-H", "127.0.0.1", "-p", &port, "-t", "20s"])
+        .run();
+    run.state_is(State::Critical)
+        .first_line_contains("no TLS on 127.0.0.1:");
+    assert!(!run.first_line().contains("timed out"), "{}", run.stdout());
 }

@@ -17,6 +17,8 @@ enum Fault {
     Bytes(Vec<u8>),
     /// Nothing, until the client gives up.
     Silence,
+    /// These bytes to the first connection, silence to every other.
+    Once(Vec<u8>),
 }
 
 #[derive(Debug)]
@@ -35,10 +37,18 @@ impl FakeTls {
         let stopping = Arc::new(AtomicBool::new(false));
         let stop = stopping.clone();
         thread::spawn(move || {
+            let mut first = true;
             while !stop.load(Ordering::SeqCst) {
                 match listener.accept() {
                     Ok((stream, _)) => {
-                        let fault = fault.clone();
+                        let fault = match &fault {
+                            Fault::Once(bytes) if first => {
+                                first = false;
+                                Fault::Bytes(bytes.clone())
+                            }
+                            Fault::Once(_) => Fault::Silence,
+                            other => other.clone(),
+                        };
                         let stop = stop.clone();
                         thread::spawn(move || serve(stream, &fault, &stop));
                     }
@@ -74,7 +84,7 @@ fn serve(mut stream: TcpStream, fault: &Fault, stopping: &AtomicBool) {
             let mut sink = [0u8; 4096];
             while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
         }
-        Fault::Silence => {
+        Fault::Silence | Fault::Once(_) => {
             let mut sink = [0u8; 4096];
             for _ in 0..30 {
                 if stopping.load(Ordering::SeqCst) || matches!(stream.read(&mut sink), Ok(0)) {
@@ -117,6 +127,25 @@ fake_tls!(
     /// Sends a `ServerHello` record cut short, then closes.
     FakeTlsTruncatedServer
 );
+fake_tls!(
+    /// Answers the first hello with a TLS 1.2 `ServerHello`, then never
+    /// answers again: a server that goes quiet on hellos it dislikes.
+    FakeTlsQuietServer
+);
+
+impl FakeTlsQuietServer {
+    #[must_use]
+    pub fn start() -> Self {
+        // ServerHello: TLS 1.2, a random, no session id,
+        // ECDHE-RSA-AES128-GCM-SHA256, no compression.
+        let mut hello = vec![2, 0, 0, 38, 3, 3];
+        hello.extend([0x5A; 32]);
+        hello.extend([0, 0xC0, 0x2F, 0]);
+        let mut record = vec![22, 3, 3, 0, 42];
+        record.extend(hello);
+        Self(FakeTls::start(Fault::Once(record)))
+    }
+}
 
 impl FakeTlsResetServer {
     #[must_use]

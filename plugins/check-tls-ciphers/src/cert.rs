@@ -211,7 +211,7 @@ pub fn fetch(
     let mut connection = rustls::ClientConnection::new(Arc::new(config), server_name)
         .map_err(|e| CertError::Setup(e.to_string()))?;
     let mut stream = prober.connect()?;
-    let _ = stream.set_read_timeout(Some(prober.read_timeout));
+    let _ = stream.set_read_timeout(Some(prober.patience()));
     let _ = stream.set_write_timeout(Some(prober.read_timeout));
     let handshake_error = |source| CertError::Handshake {
         host: prober.addr.to_string(),

@@ -147,9 +147,6 @@ pub fn check(args: &Args, context: &Context) -> Result<Report, CheckTlsError> {
         // For machines: the document alone, with the verdict's exit code.
         std::process::exit(state.exit_code());
     }
-    for note in &found.scan.notes {
-        log::debug!("{note}");
-    }
     Ok(render(context.report(), args, &found, now))
 }
 

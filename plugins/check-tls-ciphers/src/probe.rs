@@ -39,7 +39,16 @@ pub struct Prober {
     pub delay: Duration,
     connections: u32,
     last: Option<Instant>,
+    /// The slowest first byte of an answer so far.
+    slowest: Option<Duration>,
 }
+
+/// Once a server has answered, a silence this many times its slowest
+/// answer (but at least [`MIN_PATIENCE`]) is taken as a refusal: some
+/// servers never answer a hello they dislike, and the scan should not wait
+/// the full read timeout on each.
+const PATIENCE_FACTOR: u32 = 10;
+const MIN_PATIENCE: Duration = Duration::from_secs(1);
 
 impl Prober {
     #[must_use]
@@ -56,6 +65,7 @@ impl Prober {
             delay,
             connections: 0,
             last: None,
+            slowest: None,
         }
     }
 
@@ -69,6 +79,17 @@ impl Prober {
     /// Adds the connections a fork made.
     pub fn absorb(&mut self, fork: &Prober) {
         self.connections += fork.connections;
+    }
+
+    /// How long to wait for an answer: the read timeout until the server
+    /// has answered once, then [`PATIENCE_FACTOR`] times its slowest answer.
+    #[must_use]
+    pub fn patience(&self) -> Duration {
+        self.slowest.map_or(self.read_timeout, |slowest| {
+            (slowest * PATIENCE_FACTOR)
+                .max(MIN_PATIENCE)
+                .min(self.read_timeout)
+        })
     }
 
     /// Connections made so far (the certificate handshakes add theirs).
@@ -135,7 +156,8 @@ impl Prober {
         if stream.write_all(&hello.to_bytes(random())).is_err() {
             return Ok(Ended::Reset);
         }
-        let deadline = Instant::now() + self.read_timeout;
+        let sent = Instant::now();
+        let deadline = sent + self.patience();
         let mut buffer = Vec::with_capacity(4096);
         let mut chunk = [0u8; 4096];
         loop {
@@ -146,6 +168,10 @@ impl Prober {
             match stream.read(&mut chunk) {
                 Ok(0) => return Ok(Ended::Closed(buffer)),
                 Ok(n) => {
+                    if buffer.is_empty() {
+                        let took = sent.elapsed();
+                        self.slowest = Some(self.slowest.map_or(took, |s| s.max(took)));
+                    }
                     buffer.extend_from_slice(&chunk[..n]);
                     if done(&buffer) {
                         return Ok(Ended::Done(buffer));
