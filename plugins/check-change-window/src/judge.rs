@@ -538,6 +538,21 @@ mod tests {
             "03:30 EDT is the end"
         );
         assert_eq!(worst(&c, "2026-03-08T07:30:01Z"), State::Warning);
+        // Berlin springs forward inside this one: 01:30 to 03:30 is 1 hour.
+        let spring = "window:\n  start: 2026-03-29 01:30 Europe/Berlin\n  end: 2026-03-29 03:30 Europe/Berlin";
+        let c = change(&format!("status: in-progress\n{spring}"), "bob");
+        assert_eq!(
+            worst(&c, "2026-03-29T01:30:00Z"),
+            State::Ok,
+            "03:30 CEST is the end"
+        );
+        assert_eq!(worst(&c, "2026-03-29T01:30:01Z"), State::Warning);
+        // New York falls back inside this one: 00:30 to 01:30 EST is 2 hours;
+        // the end needs its offset, the second 01:30.
+        let fall = "window:\n  start: 2026-11-01 00:30 America/New_York\n  end: 2026-11-01 01:30 -05:00 America/New_York";
+        let c = change(&format!("status: in-progress\n{fall}"), "bob");
+        assert_eq!(worst(&c, "2026-11-01T06:30:00Z"), State::Ok);
+        assert_eq!(worst(&c, "2026-11-01T06:30:01Z"), State::Warning);
         // Across midnight and New Year, in Tokyo.
         let year = "window:\n  start: 2026-12-31 23:00 Asia/Tokyo\n  end: 2027-01-01 01:00 Asia/Tokyo\nfreeze_exception: true";
         let c = change(&format!("status: in-progress\n{year}"), "bob");

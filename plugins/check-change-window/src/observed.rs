@@ -209,3 +209,114 @@ pub fn judge(observed: &[Observed], changes: &[Change], skew: Duration) -> Vec<F
 fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or("").trim()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::record::{Approval, parse_markdown};
+    use crate::when::parse_time;
+
+    fn change(id: &str, hosts: &str, start: &str, end: &str, approved: bool) -> Change {
+        let text = format!(
+            "---\nid: {id}\nsummary: s\nauthor: alice\nhosts: {hosts}\nstatus: in-progress\nwindow:\n  start: {start}\n  end: {end}\n---\n"
+        );
+        let mut change = parse_markdown(Path::new("c.md"), &text).unwrap();
+        if approved {
+            change.approvals.push(Approval {
+                by: "bob".into(),
+                at: None,
+                digest: Some(change.digest.clone()),
+            });
+        }
+        change
+    }
+
+    fn seen(host: &str, at: &str) -> Observed {
+        Observed {
+            at: parse_time(at).unwrap().timestamp,
+            host: host.into(),
+            who: Some("carol".into()),
+            what: Some("deploy\nmore lines".into()),
+        }
+    }
+
+    const SKEW: Duration = Duration::from_mins(2);
+
+    #[test]
+    fn overlapping_windows_on_one_host_each_cover_their_own_time() {
+        let changes = [
+            change(
+                "A",
+                "[web01]",
+                "2026-12-02T10:00:00Z",
+                "2026-12-02T11:00:00Z",
+                true,
+            ),
+            change(
+                "B",
+                "[\"web*\"]",
+                "2026-12-02T10:30:00Z",
+                "2026-12-02T12:00:00Z",
+                true,
+            ),
+            change(
+                "C",
+                "[web01]",
+                "2026-12-02T12:00:00Z",
+                "2026-12-02T13:00:00Z",
+                false,
+            ),
+        ];
+        let id = |at: &str| covered_by(&seen("web01", at), &changes, SKEW).map(|c| c.id.clone());
+        assert_eq!(id("2026-12-02T10:15:00Z").as_deref(), Some("A"));
+        assert_eq!(id("2026-12-02T11:30:00Z").as_deref(), Some("B"));
+        // C is not approved: its window covers nothing.
+        assert_eq!(id("2026-12-02T12:30:00Z"), None);
+        // The skew is inclusive at both ends, and no wider.
+        assert_eq!(id("2026-12-02T09:58:00Z").as_deref(), Some("A"));
+        assert_eq!(id("2026-12-02T09:57:59Z"), None);
+        assert_eq!(id("2026-12-02T12:02:00Z").as_deref(), Some("B"));
+        assert_eq!(id("2026-12-02T12:02:01Z"), None);
+        assert_eq!(
+            covered_by(&seen("db01", "2026-12-02T10:15:00Z"), &changes, SKEW),
+            None
+        );
+    }
+
+    #[test]
+    fn unplanned_changes_name_who_what_and_when_oldest_first() {
+        let changes = [change(
+            "A",
+            "[web01]",
+            "2026-12-02T10:00:00Z",
+            "2026-12-02T11:00:00Z",
+            true,
+        )];
+        let found = judge(
+            &[
+                seen("web01", "2026-12-02T12:00:00Z"),
+                seen("web01", "2026-12-02T10:30:00Z"),
+                seen("web02", "2026-12-02T09:00:00Z"),
+            ],
+            &changes,
+            SKEW,
+        );
+        let summaries: Vec<_> = found.iter().map(|f| f.summary.as_str()).collect();
+        assert_eq!(
+            summaries,
+            [
+                "unplanned change on web02 by carol at 2026-12-02T09:00:00Z",
+                "unplanned change on web01 by carol at 2026-12-02T12:00:00Z",
+            ]
+        );
+        assert_eq!(
+            found[0].detail.as_deref(),
+            Some(
+                "unplanned change on web02 by carol at 2026-12-02T09:00:00Z: deploy (no approved window covers it)"
+            )
+        );
+        assert!(found.iter().all(|f| f.state == State::Critical));
+    }
+}
