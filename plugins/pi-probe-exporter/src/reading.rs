@@ -113,7 +113,8 @@ pub fn reason_for(err: &ReadError) -> RejectReason {
             | ParseError::Truncated(_)
             | ParseError::NoCrcVerdict(_)
             | ParseError::BadNumber(_)
-            | ParseError::Malformed(_) => RejectReason::Malformed,
+            | ParseError::Malformed(_)
+            | ParseError::ScratchpadMismatch { .. } => RejectReason::Malformed,
         },
     }
 }

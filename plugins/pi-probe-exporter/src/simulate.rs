@@ -160,7 +160,14 @@ pub fn millis_from_raw(raw: i16) -> i32 {
 /// The raw value nearest to millidegrees (for a scratchpad to match `t=`).
 #[must_use]
 pub fn raw_from_millis(millis: i32) -> i16 {
-    raw_from_celsius(f64::from(millis) / 1000.0)
+    // Not clamped to the sensor's 12 bits: an out-of-range reading is
+    // simulated as a register that says so, as `t=` does.
+    let raw = (f64::from(millis) * 16.0 / 1000.0)
+        .round()
+        .clamp(f64::from(i16::MIN), f64::from(i16::MAX));
+    #[allow(clippy::cast_possible_truncation, reason = "clamped to i16")]
+    let raw = raw as i16;
+    raw
 }
 
 /// A `w1_slave` file as the kernel writes it.

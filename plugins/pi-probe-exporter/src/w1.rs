@@ -51,6 +51,17 @@ pub enum ParseError {
     /// Something other than text, or more lines than the kernel writes.
     #[error("malformed: {0}")]
     Malformed(String),
+    /// `t=` is not the temperature the scratchpad bytes before it hold:
+    /// the file was not written by the kernel from one conversion.
+    #[error(
+        "t={t} disagrees with the scratchpad's temperature bytes ({raw} sixteenths of a degree)"
+    )]
+    ScratchpadMismatch {
+        /// The `t=` value, millidegrees.
+        t: i32,
+        /// The scratchpad's raw temperature register.
+        raw: i16,
+    },
 }
 
 /// Why a probe could not be read at all.
@@ -148,7 +159,44 @@ pub fn parse_w1_slave(bytes: &[u8]) -> Result<i32, ParseError> {
     let Some(idx) = t_line.rfind("t=") else {
         return Err(ParseError::MissingTemperature(trimmed_preview(t_line)));
     };
-    parse_millis(t_line[idx + 2..].trim_end())
+    let t = parse_millis(t_line[idx + 2..].trim_end())?;
+    check_scratchpad(&t_line[..idx], t)?;
+    Ok(t)
+}
+
+/// Checks `t` against the scratchpad bytes the kernel prints before it
+/// (`72 01 4b 46 7f ff 0e 10 57 `): bytes 0-1 are the temperature register
+/// in sixteenths of a degree, byte 4 the resolution (9-12 bits; the kernel
+/// may clear the bits below it). A line with no bytes is not checked.
+fn check_scratchpad(bytes: &str, t: i32) -> Result<(), ParseError> {
+    let fields: Vec<&str> = bytes.split_ascii_whitespace().collect();
+    if fields.is_empty() {
+        return Ok(());
+    }
+    let pad: Option<Vec<u8>> = fields
+        .iter()
+        .map(|f| {
+            (f.len() == 2)
+                .then(|| u8::from_str_radix(f, 16).ok())
+                .flatten()
+        })
+        .collect();
+    let Some(pad) = pad.filter(|p| p.len() == 9) else {
+        return Err(ParseError::Malformed(format!(
+            "scratchpad is not 9 hex bytes: {:?}",
+            trimmed_preview(bytes)
+        )));
+    };
+    let raw = i16::from_le_bytes([pad[0], pad[1]]);
+    let resolution = 9 + u32::from((pad[4] >> 5) & 0b11);
+    // One step of the configured resolution, in 1/16000 of a degree.
+    let step = 1000i64 << (12 - resolution);
+    let diff = (i64::from(t) * 16 - i64::from(raw) * 1000).abs();
+    if diff < step {
+        Ok(())
+    } else {
+        Err(ParseError::ScratchpadMismatch { t, raw })
+    }
 }
 
 /// Parses the contents of a `temperature` file into millidegrees Celsius.
@@ -257,10 +305,38 @@ mod tests {
     const GOOD: &[u8] =
         b"72 01 4b 46 7f ff 0e 10 57 : crc=57 YES\n72 01 4b 46 7f ff 0e 10 57 t=23125\n";
 
+    /// A `w1_slave` whose scratchpad holds the register nearest `millis`.
     fn w1_slave(millis: i32, verdict: &str) -> String {
+        let [lsb, msb] = crate::simulate::raw_from_millis(millis).to_le_bytes();
         format!(
-            "72 01 4b 46 7f ff 0e 10 57 : crc=57 {verdict}\n72 01 4b 46 7f ff 0e 10 57 t={millis}\n"
+            "{lsb:02x} {msb:02x} 4b 46 7f ff 0e 10 57 : crc=57 {verdict}\n\
+             {lsb:02x} {msb:02x} 4b 46 7f ff 0e 10 57 t={millis}\n"
         )
+    }
+
+    #[test]
+    fn t_that_disagrees_with_the_scratchpad_is_a_fault() {
+        // 0x0172 is 23.125 degrees; t= says 99.999.
+        let forged =
+            b"72 01 4b 46 7f ff 0e 10 57 : crc=57 YES\n72 01 4b 46 7f ff 0e 10 57 t=99999\n";
+        assert_eq!(
+            parse_w1_slave(forged),
+            Err(ParseError::ScratchpadMismatch {
+                t: 99_999,
+                raw: 0x0172
+            })
+        );
+        // Negative, and at 9 bits the kernel may clear the 3 low bits.
+        let neg = b"5e ff 4b 46 7f ff 0e 10 57 : crc=57 YES\n5e ff 4b 46 7f ff 0e 10 57 t=-10125\n";
+        assert_eq!(parse_w1_slave(neg), Ok(-10_125));
+        let nine_bit =
+            b"77 01 4b 46 1f ff 0e 10 57 : crc=57 YES\n77 01 4b 46 1f ff 0e 10 57 t=23000\n";
+        assert_eq!(parse_w1_slave(nine_bit), Ok(23_000));
+        let short = b"72 01 4b : crc=57 YES\n72 01 4b t=23125\n";
+        assert!(matches!(
+            parse_w1_slave(short),
+            Err(ParseError::Malformed(_))
+        ));
     }
 
     #[test]
