@@ -82,7 +82,7 @@ impl Prober {
     }
 
     /// How long to wait for an answer: the read timeout until the server
-    /// has answered once, then [`PATIENCE_FACTOR`] times its slowest answer.
+    /// has answered once, then ten times its slowest answer (at least 1 s).
     #[must_use]
     pub fn patience(&self) -> Duration {
         self.slowest.map_or(self.read_timeout, |slowest| {
