@@ -12,6 +12,7 @@ mod events_sources;
 mod check_tls_ciphers;
 mod ham_story;
 mod harness_selftest;
+mod icinga2;
 mod nagios_config;
 mod pi_probe_exporter;
 mod search_client;

@@ -22,7 +22,9 @@
 
 pub mod contract;
 pub mod fake_servers;
+pub mod go_graphite;
 pub mod graphite;
+pub mod icinga2;
 pub mod http;
 pub mod nagios;
 pub mod opensearch;
@@ -39,6 +41,7 @@ pub mod tls_fakes;
 
 pub use fake_servers::{FakeGarbageServer, FakeHangServer, FakeResetServer};
 pub use graphite::Graphite;
+pub use icinga2::{Icinga2, Icinga2Builder};
 pub use nagios::{Nagios, NagiosBuilder, ServiceStatus, StateType};
 pub use nightwatch_core::State;
 pub use opensearch::OpenSearch;
