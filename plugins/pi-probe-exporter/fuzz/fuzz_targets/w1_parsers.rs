@@ -1,5 +1,6 @@
 //! Any bytes in `w1_slave` or `temperature`: never a panic, and anything
-//! accepted is a value the file really stated.
+//! accepted is a value the file really stated (and, in `w1_slave`, one its
+//! scratchpad's temperature register agrees with, when it has one).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -13,6 +14,17 @@ fuzz_target!(|data: &[u8]| {
         assert!(text.contains("t="), "accepted without t=");
         let t_at = text.rfind("t=").expect("has t=");
         assert!(text[t_at..].contains('\n'), "accepted a t= line cut short");
+        let line_start = text[..t_at].rfind('\n').map_or(0, |i| i + 1);
+        let pad: Vec<&str> = text[line_start..t_at].split_ascii_whitespace().collect();
+        if let [lsb, msb, ..] = pad[..] {
+            let raw = i16::from_le_bytes([
+                u8::from_str_radix(lsb, 16).expect("accepted scratchpad is hex"),
+                u8::from_str_radix(msb, 16).expect("accepted scratchpad is hex"),
+            ]);
+            // Within the coarsest (9-bit) step of the register.
+            let diff = (i64::from(v) * 16 - i64::from(raw) * 1000).abs();
+            assert!(diff < 8000, "t={v} accepted against register {raw}");
+        }
         let _ = judge_value(None, v);
     }
     if let Ok(v) = parse_temperature(data) {
