@@ -289,13 +289,25 @@ fn read_lines_backwards(
     path: &Path,
     stats: &mut ReadStats,
     is_live: bool,
-    mut on_line: impl FnMut(u64, &[u8]) -> bool,
+    on_line: impl FnMut(u64, &[u8]) -> bool,
+) -> Result<bool, EventsError> {
+    read_lines_backwards_by(path, stats, is_live, CHUNK, on_line)
+}
+
+/// [`read_lines_backwards`], `chunk` bytes at a time.
+fn read_lines_backwards_by(
+    path: &Path,
+    stats: &mut ReadStats,
+    is_live: bool,
+    chunk: usize,
+    on_line: impl FnMut(u64, &[u8]) -> bool,
 ) -> Result<bool, EventsError> {
     let read_error = |source| EventsError::Read {
         path: path.to_owned(),
         source,
     };
     let mut file = File::open(path).map_err(read_error)?;
+    let mut lines = Backwards::new(is_live, on_line);
     if path.extension().is_some_and(|e| e == "gz") {
         let mut compressed = Vec::new();
         file.read_to_end(&mut compressed).map_err(read_error)?;
@@ -304,95 +316,97 @@ fn read_lines_backwards(
         flate2::read::MultiGzDecoder::new(&compressed[..])
             .read_to_end(&mut data)
             .map_err(read_error)?;
-        return Ok(lines_of_block(&data, 0, true, stats, is_live, &mut on_line));
+        let keep_going = lines.block(data, 0, true, stats);
+        return Ok(keep_going && lines.finish(stats));
     }
     let mut pos = file.seek(SeekFrom::End(0)).map_err(read_error)?;
-    let mut carry: Vec<u8> = Vec::new();
-    let mut first = true;
-    let mut buffer = vec![0u8; CHUNK];
+    let mut buffer = vec![0u8; chunk];
+    let mut last = true;
     while pos > 0 {
-        #[allow(clippy::cast_possible_truncation)] // at most CHUNK
-        let size = pos.min(CHUNK as u64) as usize;
+        #[allow(clippy::cast_possible_truncation)] // at most chunk
+        let size = pos.min(chunk as u64) as usize;
         pos -= size as u64;
         file.seek(SeekFrom::Start(pos)).map_err(read_error)?;
         file.read_exact(&mut buffer[..size]).map_err(read_error)?;
         stats.bytes_read += size as u64;
-        // The block holds this chunk and the partial line carried from
-        // the one after it.
-        let mut block = Vec::with_capacity(size + carry.len());
-        block.extend_from_slice(&buffer[..size]);
-        block.extend_from_slice(&carry);
-        let at_start = pos == 0;
-        // Everything up to the first newline may be the end of an
-        // earlier line: carry it on unless this is the file's start.
-        let split = if at_start {
-            0
-        } else {
-            let Some(newline) = block.iter().position(|&b| b == b'\n') else {
-                carry = block;
-                continue;
-            };
-            newline + 1
-        };
-        let keep_going = lines_of_block(
-            &block[split..],
-            pos + split as u64,
-            first,
-            stats,
-            is_live,
-            &mut on_line,
-        );
-        first = false;
-        if !keep_going {
+        if !lines.block(buffer[..size].to_vec(), pos, last, stats) {
             return Ok(false);
         }
-        carry = block[..split].to_vec();
+        last = false;
     }
-    Ok(true)
+    Ok(lines.finish(stats))
 }
 
-/// The lines of `block` (which starts at a line's start, at `offset`),
-/// last first. `last` says whether the block ends the file.
-fn lines_of_block(
-    block: &[u8],
-    offset: u64,
-    last: bool,
-    stats: &mut ReadStats,
+/// Lines cut from blocks read from the end of a file towards its start.
+struct Backwards<F> {
+    /// The start of a line whose beginning is in a block not read yet.
+    carry: Vec<u8>,
+    /// The file's last line has no newline: skipped if it is the live file's.
+    unterminated: bool,
+    /// Whether the file had any byte.
+    read_any: bool,
     is_live: bool,
-    on_line: &mut impl FnMut(u64, &[u8]) -> bool,
-) -> bool {
-    let mut end = block.len();
-    if last && end > 0 {
-        if block[end - 1] == b'\n' {
-            end -= 1;
-        } else {
-            let start = block[..end]
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(0, |p| p + 1);
-            if is_live {
-                stats.unterminated += 1;
-                stats.lines += 1;
-                end = start.saturating_sub(1);
-                if start == 0 {
-                    return true;
-                }
-            }
+    on_line: F,
+}
+
+impl<F: FnMut(u64, &[u8]) -> bool> Backwards<F> {
+    fn new(is_live: bool, on_line: F) -> Self {
+        Backwards {
+            carry: Vec::new(),
+            unterminated: false,
+            read_any: false,
+            is_live,
+            on_line,
         }
     }
-    loop {
-        let start = block[..end]
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |p| p + 1);
+
+    fn emit(&mut self, offset: u64, line: &[u8], stats: &mut ReadStats) -> bool {
         stats.lines += 1;
-        if !on_line(offset + start as u64, &block[start..end]) {
-            return false;
-        }
-        if start == 0 {
+        if std::mem::take(&mut self.unterminated) && self.is_live {
+            stats.unterminated += 1;
             return true;
         }
-        end = start - 1;
+        (self.on_line)(offset, line)
+    }
+
+    /// `bytes` from `offset`, just before what was read already; `last`:
+    /// the file's end. Emits every line that starts in it after a newline.
+    fn block(
+        &mut self,
+        mut bytes: Vec<u8>,
+        offset: u64,
+        last: bool,
+        stats: &mut ReadStats,
+    ) -> bool {
+        self.read_any |= !bytes.is_empty();
+        if last {
+            // The newline ending the file ends its last line: no empty line after it.
+            if bytes.last() == Some(&b'\n') {
+                bytes.pop();
+            } else {
+                self.unterminated = !bytes.is_empty();
+            }
+        }
+        bytes.extend_from_slice(&self.carry);
+        let mut end = bytes.len();
+        while let Some(newline) = bytes[..end].iter().rposition(|&b| b == b'\n') {
+            if !self.emit(offset + newline as u64 + 1, &bytes[newline + 1..end], stats) {
+                return false;
+            }
+            end = newline;
+        }
+        bytes.truncate(end);
+        self.carry = bytes;
+        true
+    }
+
+    /// The file's first line, once its start is reached.
+    fn finish(&mut self, stats: &mut ReadStats) -> bool {
+        if !self.read_any {
+            return true; // an empty file has no line
+        }
+        let first = std::mem::take(&mut self.carry);
+        self.emit(0, &first, stats)
     }
 }
 
@@ -792,5 +806,44 @@ mod tests {
                 .is_empty()
         );
         assert!(LineFormat::text("(").is_err());
+    }
+
+    proptest::proptest! {
+        /// Whatever the lines and the chunk size, reading from the end gives
+        /// every line, last first, at its offset; only an unterminated last
+        /// line is left out.
+        #[test]
+        fn backwards_is_forwards_reversed(
+            lines in proptest::collection::vec("[a-z\\r\u{feff}é ]{0,40}", 0..60),
+            terminated in proptest::bool::ANY,
+            chunk in 1usize..64,
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("log");
+            let mut text = lines.join("\n");
+            if terminated && !lines.is_empty() {
+                text.push('\n');
+            }
+            std::fs::write(&path, &text).unwrap();
+            let mut expected: Vec<(u64, Vec<u8>)> = Vec::new();
+            let mut offset = 0u64;
+            for (i, line) in lines.iter().enumerate() {
+                let last = i + 1 == lines.len();
+                if terminated || !last {
+                    expected.push((offset, line.as_bytes().to_vec()));
+                }
+                offset += line.len() as u64 + 1;
+            }
+            expected.reverse();
+            let mut seen = Vec::new();
+            let mut stats = ReadStats::default();
+            read_lines_backwards_by(&path, &mut stats, true, chunk, |offset, line| {
+                seen.push((offset, line.to_vec()));
+                true
+            })
+            .unwrap();
+            proptest::prop_assert_eq!(seen, expected);
+            proptest::prop_assert_eq!(stats.bytes_read, text.len() as u64);
+        }
     }
 }
