@@ -266,3 +266,132 @@ pub fn judge_completeness(
             .with_max(100.0),
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nightwatch_core::AgeThresholdArgs;
+    use nightwatch_events::Event;
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    fn rules(warning: &str, critical: &str) -> Rules {
+        Rules {
+            thresholds: AgeThresholdArgs {
+                warning: warning.parse().ok(),
+                critical: critical.parse().ok(),
+            }
+            .thresholds(),
+            schedule: None,
+            late_state: State::Critical,
+            max_skew: Duration::from_mins(5),
+            lookback: Duration::from_hours(7 * 24),
+            what: None,
+            noun: "hosts".into(),
+        }
+    }
+
+    fn seen(group: &str, newest: &str) -> GroupNewest {
+        GroupNewest {
+            group: Some(group.into()),
+            newest: Some(Event {
+                at: at(newest),
+                group: Some(group.into()),
+                id: None,
+                fields: serde_json::Map::new(),
+            }),
+            future: None,
+            count: 1,
+        }
+    }
+
+    fn state_at(age_from: &str) -> State {
+        let observed = Observed {
+            groups: vec![seen("db01", age_from)],
+            grouped: true,
+            ..Observed::default()
+        };
+        let mut report = Report::new("AUDIT");
+        judge(
+            &observed,
+            &rules("26h", "50h"),
+            at("2026-12-03T12:00:00Z"),
+            &mut report,
+        );
+        report.state()
+    }
+
+    #[test]
+    fn the_exact_boundary_ages() {
+        // 26h exactly is still fresh; a second more is not (Nagios: above).
+        assert_eq!(state_at("2026-12-02T10:00:00Z"), State::Ok);
+        assert_eq!(state_at("2026-12-02T09:59:59Z"), State::Warning);
+        assert_eq!(state_at("2026-12-01T10:00:00Z"), State::Warning);
+        assert_eq!(state_at("2026-12-01T09:59:59Z"), State::Critical);
+        // Within --max-skew ahead reads as just now.
+        assert_eq!(state_at("2026-12-03T12:04:00Z"), State::Ok);
+    }
+
+    #[test]
+    fn expected_never_seen_retired_and_nothing_at_all() {
+        let now = at("2026-12-03T12:00:00Z");
+        let observed = Observed {
+            groups: vec![
+                seen("web01", "2026-12-03T11:00:00Z"),
+                seen("old01", "2026-11-01T00:00:00Z"),
+            ],
+            expected: vec!["web01".into(), "db01".into(), "gone01".into()],
+            retired: vec!["gone01".into(), "old01".into()],
+            grouped: true,
+        };
+        let mut report = Report::new("AUDIT");
+        judge(&observed, &rules("26h", "50h"), now, &mut report);
+        let text = report.render();
+        assert!(
+            text.starts_with("AUDIT CRITICAL: db01: no audit event in 7d\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("retired, not judged: old01 (last seen 32d 12h ago), gone01 (not seen)"),
+            "{text}"
+        );
+        assert!(!text.contains("CRITICAL: gone01"), "{text}");
+
+        let mut empty = Report::new("AUDIT");
+        judge(
+            &Observed {
+                grouped: true,
+                ..Observed::default()
+            },
+            &rules("26h", ""),
+            now,
+            &mut empty,
+        );
+        assert_eq!(empty.state(), State::Critical);
+        assert!(
+            empty
+                .render()
+                .contains("no audit event from any group in 7d")
+        );
+    }
+
+    #[test]
+    fn completeness_above_the_share_warns() {
+        let mut report = Report::new("AUDIT");
+        let sample = Completeness {
+            sampled: 200,
+            incomplete: 3,
+            example: Some(("ev-9".into(), vec!["user".into()])),
+        };
+        judge_completeness(&sample, &["user".into(), "action".into()], 1.0, &mut report);
+        assert_eq!(report.state(), State::Warning);
+        assert!(report.render().contains(
+            "3 of 200 recent events (1.5%) lack one of user, action, e.g. ev-9 has no user"
+        ));
+        let mut fine = Report::new("AUDIT");
+        judge_completeness(&sample, &["user".into()], 1.5, &mut fine);
+        assert_eq!(fine.state(), State::Ok);
+    }
+}
