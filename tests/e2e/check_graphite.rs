@@ -846,3 +846,144 @@ fn a_reply_over_64_mib_is_refused_whether_declared_or_streamed() {
             ));
     }
 }
+
+// ---------------------------------------------------------------------------
+// The same checks against the render APIs sites run instead of graphite-web:
+// carbonapi over go-carbon, and VictoriaMetrics' Graphite API.
+
+mod go_servers {
+    use super::{HAM, OVEN};
+    use nightwatch_testkit::go_graphite::{GoGraphite, GoGraphiteFlavor};
+    use nightwatch_testkit::{PluginRun, State, plugin, unix_now};
+    use std::time::Duration;
+
+    const SETTLE: Duration = Duration::from_secs(20);
+
+    fn feed(g: &GoGraphite, metric: &str, values: &[f64], ago: i64) {
+        let end = unix_now() - ago;
+        let count = i64::try_from(values.len()).expect("a short series");
+        let start = end - count + 1;
+        let points: Vec<(&str, f64, i64)> = values
+            .iter()
+            .zip(start..)
+            .map(|(&v, t)| (metric, v, t))
+            .collect();
+        g.send(&points);
+        g.wait_for(metric, SETTLE, |seen| {
+            seen.iter().filter(|&&(t, _)| t >= start).count() >= values.len()
+        });
+    }
+
+    fn check(g: &GoGraphite, target: &str, extra: &[&str]) -> PluginRun {
+        let url = g.url();
+        let mut args = vec!["-U", url.as_str(), "--target", target];
+        args.extend_from_slice(extra);
+        plugin("check-graphite").args(&args).run()
+    }
+
+    /// The graphite-web cases each server supports, with its name in the
+    /// metric paths so the two never share a series.
+    fn the_story_on(flavor: GoGraphiteFlavor) {
+        let g = GoGraphite::shared(flavor);
+        let p = match flavor {
+            GoGraphiteFlavor::CarbonApi => "capi",
+            GoGraphiteFlavor::Victoria => "vm",
+        };
+        let m = |name: &str| format!("{p}.{name}");
+
+        // Thresholds at their exact boundaries.
+        for (name, value, state, line) in [
+            ("ok.ham", 131.2, State::Ok, "GRAPHITE OK: ham 131.2°F"),
+            (
+                "edge.ham",
+                140.0,
+                State::Warning,
+                "GRAPHITE WARNING: ham 140.0°F above 135",
+            ),
+            (
+                "hot.ham",
+                141.2,
+                State::Critical,
+                "GRAPHITE CRITICAL: ham 141.2°F above 140",
+            ),
+        ] {
+            feed(g, &m(name), &[value; 20], 1);
+            check(g, &m(name), HAM).state_is(state).first_line_is(line);
+        }
+        // Below-thresholds (the oven) and the perfdata they carry.
+        feed(g, &m("cold.oven"), &[318.0; 20], 1);
+        check(g, &m("cold.oven"), OVEN)
+            .state_is(State::Warning)
+            .first_line_is("GRAPHITE WARNING: oven 318.0°F below 320")
+            .perfdata_has("oven=318;320:;315:");
+        // A source that went quiet is stale, judged on the server's Date.
+        feed(g, &m("quiet.ham"), &[131.0; 5], 600);
+        check(
+            g,
+            &m("quiet.ham"),
+            &[HAM, &["--max-age", "2m", "--from", "-30min"]].concat(),
+        )
+        .state_is(State::Unknown)
+        .first_line_contains("ham is stale: no data for 10m");
+        // No such series; a wildcard judges each series, the worst first.
+        check(g, &m("nothing.here"), HAM)
+            .state_is(State::Unknown)
+            .first_line_is(&format!(
+                "GRAPHITE UNKNOWN: no series matched {p}.nothing.here"
+            ));
+        feed(g, &m("both.ham.back"), &[137.0; 20], 1);
+        feed(g, &m("both.ham.front"), &[141.2; 20], 1);
+        check(g, &m("both.ham.*"), HAM)
+            .state_is(State::Critical)
+            .first_line_is("GRAPHITE CRITICAL: front 141.2°F above 140")
+            .perfdata_has("back=137;135;140");
+        // An unknown function is the user's: UNKNOWN with the server's
+        // reason. (carbonapi fetches the series first: around a path that
+        // matches nothing it answers [] without looking at the function.)
+        check(g, &format!("nonexistentFunction({p}.ok.ham)"), HAM)
+            .state_is(State::Unknown)
+            .first_line_contains("Graphite answered 4")
+            .first_line_contains("nonexistentFunction");
+        // A slope fitted over a fed ramp, and its forecast.
+        let ramp: Vec<f64> = (0..120)
+            .map(|i| 131.2 - 0.015 * f64::from(119 - i))
+            .collect();
+        feed(g, &m("ramp.ham"), &ramp, 1);
+        let run = check(
+            g,
+            &m("ramp.ham"),
+            &["--agg", "slope", "-w", "0.5", "-c", "1", "--unit", "°F"],
+        );
+        run.state_is(State::Warning)
+            .first_line_is("GRAPHITE WARNING: ham +0.9°F/min above 0.5");
+        check(g, &m("ramp.ham"), &[HAM, &["--forecast"]].concat())
+            .state_is(State::Ok)
+            .first_line_is(
+                "GRAPHITE OK: ham 131.2°F, +0.9°F/min: WARNING in ~4 min, CRITICAL in ~10 min",
+            );
+        // Functions: an alias with characters that need encoding comes back
+        // as the series name; a target longer than a URL goes by POST.
+        check(g, &format!("alias({p}.ok.ham,\"ham #1 + 2 & more\")"), &[])
+            .state_is(State::Ok)
+            .first_line_is("GRAPHITE OK: ham_1_2_more 131.2");
+        let long = m("ok.ham");
+        let padded: Vec<String> = (0..60).map(|i| format!("{p}.absent.{i:0>40}")).collect();
+        let mut args: Vec<&str> = HAM.to_vec();
+        for t in &padded {
+            args.extend(["--target", t.as_str()]);
+        }
+        check(g, &long, &args)
+            .state_is(State::Ok)
+            .first_line_is("GRAPHITE OK: ham 131.2°F");
+    }
+
+    #[test]
+    fn the_story_on_carbonapi_over_go_carbon() {
+        the_story_on(GoGraphiteFlavor::CarbonApi);
+    }
+
+    #[test]
+    fn the_story_on_victoria_metrics() {
+        the_story_on(GoGraphiteFlavor::Victoria);
+    }
+}

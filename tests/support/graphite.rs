@@ -429,7 +429,7 @@ fn spawn_web(root: &Path, port: u16) -> ServiceProcess {
 
 /// `[{"target": …, "datapoints": [[value|null, ts], …]}, …]` → the points of
 /// the first series (a test asks for one target at a time).
-fn parse_render_json(body: &str) -> Result<Vec<Point>, String> {
+pub(crate) fn parse_render_json(body: &str) -> Result<Vec<Point>, String> {
     let json: serde_json::Value = serde_json::from_str(body).map_err(|error| error.to_string())?;
     let series = json.as_array().ok_or("not a JSON array")?;
     let Some(first) = series.first() else {
