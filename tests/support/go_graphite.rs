@@ -227,9 +227,9 @@ fn start_carbonapi(root: &Path, line_port: u16, web_port: u16) -> Vec<ServicePro
 }
 
 /// go-carbon's and carbonapi's configuration. carbonapi answers a target
-/// that matches nothing with `[]` and 200, as graphite-web does
-/// (`notFoundStatusCode`; sites that keep carbonapi's 404 get "Graphite
-/// answered 404", UNKNOWN).
+/// that matches nothing with `[]` and 200, as graphite-web does (its
+/// default `notFoundStatusCode`, written out here; a site that sets 404
+/// gets "Graphite answered 404", UNKNOWN).
 fn write_carbonapi_confs(root: &Path, line_port: u16, server_port: u16, web_port: u16) {
     let dir = root.display();
     fs::create_dir_all(root.join("whisper")).expect("create the whisper dir");
