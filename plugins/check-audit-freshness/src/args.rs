@@ -49,9 +49,13 @@ pub struct Args {
     #[command(flatten)]
     pub events: EventArgs,
 
-    /// Field to group by: a keyword field (es: host.keyword) or a JSON key
-    /// (json lines); text lines group by the regex's (?P<group>…)
-    #[arg(long, value_name = "FIELD")]
+    // The help is an attribute, not a doc comment: rustdoc reads `<group>` as HTML.
+    #[arg(
+        long,
+        value_name = "FIELD",
+        help = "Field to group by: a keyword field (es: host.keyword) or a JSON key \
+                  (json lines); text lines group by the regex's (?P<group>…)"
+    )]
     pub group_by: Option<String>,
 
     /// Graphite target: a path, a wildcard or a function (repeatable)

@@ -66,10 +66,11 @@ pub struct EventArgs {
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = LineFormatArg::Text)]
     pub line_format: LineFormatArg,
 
-    /// Regex a line must match (file source). Text lines: the named groups
-    /// (?P<group>…), (?P<time>…) and (?P<id>…) give those; without a time
-    /// group, the time the line starts with (syslog or RFC 3339)
-    #[arg(long = "match", value_name = "REGEX", value_parser = parse_regex)]
+    // The help is an attribute, not a doc comment: rustdoc reads `<group>` as HTML.
+    #[arg(long = "match", value_name = "REGEX", value_parser = parse_regex,
+          help = "Regex a line must match (file source). Text lines: the named groups \
+                  (?P<group>…), (?P<time>…) and (?P<id>…) give those; without a time \
+                  group, the time the line starts with (syslog or RFC 3339)")]
     pub matches: Option<Regex>,
 
     /// JSON key of an event's id (json lines) [default: file:byte-offset]
