@@ -977,6 +977,94 @@ mod go_servers {
             .first_line_is("GRAPHITE OK: ham 131.2°F");
     }
 
+    /// The exporter's carbon plaintext stream into the server's own
+    /// receiver (go-carbon's, VictoriaMetrics' Graphite listener): the
+    /// ham set on the simulated probe comes back through check-graphite.
+    fn the_exporter_feeds(flavor: GoGraphiteFlavor) {
+        use nightwatch_testkit::ServiceProcess;
+        use nightwatch_testkit::plugin_cmd::workspace_bin;
+        use nightwatch_testkit::process::scratch_dir;
+
+        const HAM_PROBE: &str = "28-0316a2b4c5ff";
+        let g = GoGraphite::shared(flavor);
+        let dir = scratch_dir(&format!("cg-exporter-{}", flavor.name()));
+        let w1 = dir.path().join("w1");
+        std::fs::create_dir_all(&w1).expect("create the w1 dir");
+        let prefix = format!("cgexp.{}", flavor.name().replace('-', "_"));
+        let config = dir.path().join("exporter.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[graphite]\naddress = \"{}\"\nprefix = \"{prefix}\"\n\
+                 backoff_min = \"200ms\"\nbackoff_max = \"1s\"\n\n\
+                 [probes]\n\"{HAM_PROBE}\" = \"ham\"\n\n\
+                 [reading]\ninterval = \"1s\"\nw1_dir = \"{}\"\n\n\
+                 [spool]\ndir = \"{}\"\n\n[health]\ninterval = \"1s\"\n",
+                g.carbon_addr(),
+                w1.display(),
+                dir.path().join("spool").display()
+            ),
+        )
+        .expect("write the exporter config");
+        let exporter_bin = workspace_bin("pi-probe-exporter");
+        let set = |celsius: &str| {
+            let out = std::process::Command::new(&exporter_bin)
+                .args([
+                    "simulate",
+                    "set",
+                    "--probe",
+                    HAM_PROBE,
+                    "--celsius",
+                    celsius,
+                ])
+                .arg("--w1-dir")
+                .arg(&w1)
+                .output()
+                .expect("run pi-probe-exporter simulate set");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        set("61");
+        let mut command = ServiceProcess::command(&exporter_bin);
+        command
+            .arg("--config")
+            .arg(&config)
+            .arg("--assume-clock-synced")
+            .env_remove("JOURNAL_STREAM");
+        let _exporter = ServiceProcess::spawn(
+            "pi-probe-exporter",
+            command,
+            &dir.path().join("exporter.log"),
+        );
+        let ham = format!("{prefix}.ham");
+        // 61 °C is 141.8 °F; VictoriaMetrics averages within its step, so
+        // wait for a point that is all 141.8.
+        g.wait_for(&ham, SETTLE, |points| {
+            points
+                .last()
+                .is_some_and(|&(_, v)| (v - 141.8).abs() < 1e-9)
+        });
+        check(g, &ham, &[HAM, &["--max-age", "2m"]].concat())
+            .state_is(State::Critical)
+            .first_line_is("GRAPHITE CRITICAL: ham 141.8°F above 140")
+            .perfdata_has("ham=141.8;135;140");
+        let sent = format!("{prefix}.exporter.send.sent");
+        g.wait_for(&sent, SETTLE, |points| points.iter().any(|&(_, v)| v > 0.0));
+    }
+
+    #[test]
+    fn the_exporter_streams_into_go_carbon() {
+        the_exporter_feeds(GoGraphiteFlavor::CarbonApi);
+    }
+
+    #[test]
+    fn the_exporter_streams_into_victoria_metrics() {
+        the_exporter_feeds(GoGraphiteFlavor::Victoria);
+    }
+
     #[test]
     fn the_story_on_carbonapi_over_go_carbon() {
         the_story_on(GoGraphiteFlavor::CarbonApi);
