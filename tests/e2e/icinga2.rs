@@ -230,7 +230,6 @@ fn a_real_icinga2_runs_every_service_and_pages_the_ham_once_per_state_change() {
     let prefix = unique_prefix("icinga");
     let warm = Story {
         ham: 137.0,
-        oven: 350.0,
         ..Story::HEALTHY
     };
     feed(graphite, &prefix, &warm);
@@ -345,9 +344,9 @@ fn a_real_icinga2_runs_every_service_and_pages_the_ham_once_per_state_change() {
         "{:#?}",
         pager.events()
     );
-    // Healthy services never paged; the Pi's host check is UP.
+    // Healthy services never paged; the Pi's host check is UP. (The oven
+    // pages UNKNOWN: its DS18B20 reads 257 °F, the edge of its range.)
     for quiet in [
-        "oven",
         "exporter spool",
         "exporter rejected readings",
         "change window",

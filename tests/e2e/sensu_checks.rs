@@ -740,12 +740,12 @@ fn scheduled_commands(all: &[Resource]) -> Vec<(String, String, String)> {
         let command = check.spec["command"].as_str().expect("command");
         assert!(
             check.spec["round_robin"].as_bool() == Some(true),
-            "{at}: a Graphite poll runs once, on one agent of its subscription: round_robin"
+            "{at}: a proxy check runs once, on one agent of its subscription: round_robin"
         );
         let expressions = strs(&check.spec["proxy_requests"]["entity_attributes"]);
         let targets: Vec<&Resource> = if expressions.is_empty() {
             let name = check.spec["proxy_entity_name"].as_str().unwrap_or_else(|| {
-                panic!("{at}: a check for the Pi needs proxy_requests or proxy_entity_name")
+                panic!("{at}: a check of a thing without an agent needs proxy_requests or proxy_entity_name")
             });
             assert!(
                 !command.contains("{{"),
@@ -818,8 +818,11 @@ fn run_every_check(
         std::env::var("PATH").unwrap_or_default()
     );
     let mut runs = BTreeMap::new();
-    for (check, entity, command) in scheduled_commands(&all) {
-        assert_eq!(entity, "christmas-pi");
+    // The Pi's checks; security.yaml's run in the test after these.
+    for (check, _, command) in scheduled_commands(&all)
+        .into_iter()
+        .filter(|(_, entity, _)| entity == "christmas-pi")
+    {
         assert!(command.starts_with("check-graphite "), "{check}: {command}");
         assert!(
             command.contains(&graphite.url()),
@@ -839,6 +842,142 @@ fn run_every_check(
     }
     assert_eq!(runs.len(), 5, "{:?}", runs.keys().collect::<Vec<_>>());
     runs
+}
+
+// security.yaml: every other plugin's checks, for every proxy entity they
+// match, with the entities' annotations pointed at closed loopback ports
+// (and the auth.log at an absent temp file): each command, tokens
+// substituted as the backend does, runs as the agent runs it (`sh -c`, the
+// asset's bin/ on PATH, the secret in $ES_PASSWORD) and answers about that
+// port or file, which it can only do once its parser accepted every flag.
+#[test]
+fn every_other_check_command_is_accepted_by_its_plugin() {
+    let closed = nightwatch_testkit::ports::free_port();
+    let url = format!("http://127.0.0.1:{closed}");
+    let dir = scratch_dir("sensu-checks-lines");
+    let auth_log = dir.path().join("auth.log");
+    let changes = dir.path().join("changes");
+    fs::create_dir(&changes).expect("mkdir changes");
+    let mut all = resources();
+    for entity in all
+        .iter_mut()
+        .filter(|r| r.kind == "Entity" && r.name != "christmas-pi")
+    {
+        let annotations = entity.metadata["annotations"]
+            .as_mapping_mut()
+            .expect("annotations");
+        for (key, value) in [
+            ("search_url", url.clone()),
+            ("tls_host", "127.0.0.1".to_owned()),
+            ("tls_port", closed.to_string()),
+            ("auth_log", auth_log.display().to_string()),
+            ("change_records", changes.display().to_string()),
+        ] {
+            if annotations.contains_key(key) {
+                annotations.insert(key.into(), value.into());
+            }
+        }
+    }
+    let path = format!(
+        "{}:{}",
+        plugin_dir().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let refused = format!("cannot connect to {url}/");
+    let mut ran = Vec::new();
+    for (check, entity, command) in scheduled_commands(&all)
+        .into_iter()
+        .filter(|(_, entity, _)| entity != "christmas-pi")
+    {
+        let run = plugin_at("/bin/sh")
+            .args(["-c", &command])
+            .env("PATH", &path)
+            .env("ES_PASSWORD", "not-a-real-password")
+            .run();
+        for usage in [
+            "Usage:",
+            "--help",
+            "unexpected argument",
+            "invalid value",
+            "required arguments",
+        ] {
+            assert!(
+                !run.stdout().contains(usage),
+                "{check} for {entity}: the plugin refuses {command}:\n{}",
+                run.stdout()
+            );
+        }
+        match check.as_str() {
+            "tls-intermediate" | "tls-strict" => {
+                run.state_is(State::Critical)
+                    .first_line_contains(&format!("cannot connect to 127.0.0.1:{closed}"));
+            }
+            "ansible-runs" => {
+                run.state_is(State::Unknown).first_line_contains(&format!(
+                    "the log file {} does not exist",
+                    auth_log.display()
+                ));
+            }
+            "change-window" => {
+                run.state_is(State::Ok).first_line_contains(&format!(
+                    "no change in progress or due within 24h on {entity}"
+                ));
+            }
+            _ => {
+                run.state_is(State::Unknown).first_line_contains(&refused);
+            }
+        }
+        ran.push(format!("{check}@{entity}"));
+    }
+    ran.sort();
+    assert_eq!(
+        ran,
+        [
+            "ansible-runs@audit-trails",
+            "change-window@web01",
+            "cloudtrail-iam@aws-account",
+            "cloudtrail-root@aws-account",
+            "cloudtrail-security-groups@aws-account",
+            "cloudtrail-trail@aws-account",
+            "nightly-backups@audit-trails",
+            "observed-changes@web01",
+            "tls-intermediate@www",
+            "tls-strict@api",
+        ]
+    );
+}
+
+// Every new check pages through the fatigue filter on its second
+// occurrence in a row (the story's occurrences: 2), the change checks on
+// the first (an unapproved change is news at once).
+#[test]
+fn the_other_checks_page_on_their_second_occurrence() {
+    for check in resources()
+        .iter()
+        .filter(|r| r.kind == "CheckConfig" && !r.name.starts_with("christmas-pi"))
+    {
+        let occurrences = check.metadata["annotations"]["fatigue_check/occurrences"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{}: no fatigue_check/occurrences", check.at));
+        let want = if check.name.contains("change") {
+            "1"
+        } else {
+            "2"
+        };
+        assert_eq!(occurrences, want, "{}", check.at);
+        assert_eq!(
+            check.spec["output_metric_format"].as_str(),
+            Some("nagios_perfdata"),
+            "{}",
+            check.at
+        );
+        assert_eq!(
+            check.spec["round_robin"].as_bool(),
+            Some(true),
+            "{}",
+            check.at
+        );
+    }
 }
 
 // The metrics Sensu's nagios_perfdata extraction gets from a run.
@@ -994,9 +1133,27 @@ fn the_asset_script_packs_bin_prints_its_sha512_and_writes_the_asset() {
         .arg(&tarball)
         .output()
         .expect("tar -t");
+    // Every plugin of the suite, as the other checks' runtime_assets expect.
+    let mut plugins: Vec<String> = fs::read_dir(&from)
+        .expect("stripped/")
+        .map(|e| format!("bin/{}", e.expect("entry").file_name().to_string_lossy()))
+        .collect();
+    plugins.sort();
+    for plugin in [
+        "check-audit-freshness",
+        "check-change-window",
+        "check-cloudtrail-es",
+        "check-graphite",
+        "check-tls-ciphers",
+    ] {
+        assert!(
+            plugins.contains(&format!("bin/{plugin}")),
+            "{plugin} is not in plugins/: {plugins:?}"
+        );
+    }
     assert_eq!(
         String::from_utf8_lossy(&listing.stdout),
-        "bin/\nbin/check-graphite\n"
+        format!("bin/\n{}\n", plugins.join("\n"))
     );
     let unpacked = dir.path().join("unpacked");
     fs::create_dir_all(&unpacked).expect("mkdir");
