@@ -54,7 +54,7 @@ fn sixty_hosts() -> Vec<Value> {
 
 /// Indexes `docs` into daily indices `{prefix}-%Y.%m.%d` by their time.
 fn load(node: &SearchNode, prefix: &str, docs: &[Value]) {
-    let mut by_day: std::collections::BTreeMap<String, Vec<Value>> = Default::default();
+    let mut by_day = std::collections::BTreeMap::<String, Vec<Value>>::new();
     for doc in docs {
         let time: Timestamp = doc["@timestamp"]
             .as_str()
