@@ -18,7 +18,7 @@ use std::time::Duration;
 use nightwatch_testkit::pagerduty::Pager;
 use nightwatch_testkit::process::{poll_until, scratch_dir};
 use nightwatch_testkit::shipped_config::repo_root;
-use nightwatch_testkit::{Graphite, Icinga2, Icinga2Builder};
+use nightwatch_testkit::{Graphite, Icinga2, Icinga2Builder, Icinga2Pki};
 
 use crate::nagios_config::{Story, feed, plugin_dir, unique_prefix};
 
@@ -44,9 +44,22 @@ fn shipped(builder: Icinga2Builder) -> Icinga2Builder {
 
 // The shipped files copied into the builder's dir with `replacements`
 // (file, from, to) applied; each must find what it replaces.
-fn staged(mut builder: Icinga2Builder, replacements: &[(&str, &str, String)]) -> Icinga2Builder {
+fn staged(builder: Icinga2Builder, replacements: &[(&str, &str, String)]) -> Icinga2Builder {
+    staged_files(builder, &SHIPPED, replacements)
+}
+
+// Like `staged`, for only the files `names`.
+fn staged_files(
+    mut builder: Icinga2Builder,
+    names: &[&str],
+    replacements: &[(&str, &str, String)],
+) -> Icinga2Builder {
+    let replacements: Vec<&(&str, &str, String)> = replacements
+        .iter()
+        .filter(|(file, _, _)| names.contains(file))
+        .collect();
     let mut found = vec![false; replacements.len()];
-    for name in SHIPPED {
+    for &name in names {
         let mut text = fs::read_to_string(icinga_dir().join(name)).expect("read icinga2 config");
         for (i, (file, from, to)) in replacements.iter().enumerate() {
             if *file == name && text.contains(from) {
@@ -56,7 +69,7 @@ fn staged(mut builder: Icinga2Builder, replacements: &[(&str, &str, String)]) ->
         }
         builder = builder.text(name, &text);
     }
-    for ((file, from, _), found) in replacements.iter().zip(found) {
+    for ((file, from, _), found) in replacements.into_iter().zip(found) {
         assert!(
             found,
             "nagios-config/icinga2/{file} no longer contains {from:?}"
@@ -362,4 +375,132 @@ fn a_real_icinga2_runs_every_service_and_pages_the_ham_once_per_state_change() {
         "a host paged: {:#?}",
         pager.events()
     );
+}
+
+// The zone layout of README.md on two real daemons: a master and a
+// satellite in a child zone, each with its own certificate from one
+// `icinga2 pki` CA, talking over the API on loopback ports. The Pi's host
+// says `vars.nightwatch_command_endpoint = "satellite"`: the master
+// schedules its services, the satellite runs them (its PluginDir), and the
+// results flow back to the master, which pages with them.
+#[test]
+fn a_satellite_runs_the_pis_checks_for_the_master() {
+    let graphite = Graphite::shared();
+    let prefix = unique_prefix("icingasat");
+    let warm = Story {
+        ham: 137.0,
+        ..Story::HEALTHY
+    };
+    feed(graphite, &prefix, &warm);
+
+    let dir = scratch_dir("icinga2-zones");
+    let pager = Pager::new(dir.path());
+    let password = dir.path().join("password");
+    fs::write(&password, "not-a-real-password\n").expect("password file");
+    let q = |p: &Path| format!("{:?}", p.display().to_string());
+    let c = "constants.conf.example";
+    let pd = pager.dir().join("pd-nagios");
+    let replacements: Vec<(&str, &str, String)> = vec![
+        (
+            c,
+            "\"http://graphite.example.internal:8080\"",
+            format!("{:?}", graphite.url()),
+        ),
+        (c, "\"/etc/icinga2/graphite.password\"", q(&password)),
+        (
+            c,
+            "\"/usr/share/pdagent-integrations/bin/pd-nagios\"",
+            q(&pd),
+        ),
+        (
+            "templates.conf",
+            "check_interval = 1m",
+            "check_interval = 1s".into(),
+        ),
+        (
+            "templates.conf",
+            "retry_interval = 1m",
+            "retry_interval = 1s".into(),
+        ),
+        (
+            "hosts.conf",
+            "\"/var/log/auth.log\"",
+            q(&dir.path().join("auth.log")),
+        ),
+        (
+            "hosts.conf",
+            "vars.graphite_prefix = \"christmaspi.temperature\"",
+            format!(
+                "vars.graphite_prefix = {prefix:?}\n  vars.nightwatch_command_endpoint = \"satellite\""
+            ),
+        ),
+    ];
+    let master_port = nightwatch_testkit::ports::free_port();
+    let satellite_port = nightwatch_testkit::ports::free_port();
+    let zones = format!(
+        "object Endpoint \"master\" {{ }}\n\
+         object Endpoint \"satellite\" {{ host = \"127.0.0.1\"; port = \"{satellite_port}\" }}\n\
+         object Zone \"master\" {{ endpoints = [ \"master\" ] }}\n\
+         object Zone \"satellite\" {{ endpoints = [ \"satellite\" ]; parent = \"master\" }}\n"
+    );
+    let pki = Icinga2Pki::new();
+
+    // The satellite: the commands and the site's constants, no hosts of its
+    // own; it runs what the master sends (accept_commands).
+    let satellite = staged_files(
+        Icinga2::builder("satellite", &plugin_dir()),
+        &["constants.conf.example", "commands.conf"],
+        &replacements,
+    )
+    .text("zones.conf", &zones)
+    .text(
+        "api.conf",
+        &format!(
+            "object ApiListener \"api\" {{ bind_host = \"127.0.0.1\"; bind_port = {satellite_port}; accept_commands = true; accept_config = false }}\n"
+        ),
+    );
+    pki.issue("satellite", &satellite);
+    let satellite = satellite.start();
+
+    // The master: everything; the Pi's services are delegated, the rest
+    // (and the Pi's host check) run here.
+    let master = staged(Icinga2::builder("master", &plugin_dir()), &replacements)
+        .text("zones.conf", &zones)
+        .text(
+            "api.conf",
+            &format!(
+                "object ApiListener \"api\" {{ bind_host = \"127.0.0.1\"; bind_port = {master_port} }}\n"
+            ),
+        );
+    pki.issue("master", &master);
+    let master = master.start();
+
+    let warning = wait_for_page(&pager, &master, "ham", "WARNING");
+    assert_eq!(
+        warning["fields"]["SERVICECHECKSOURCE"],
+        "satellite",
+        "{warning}\n{}",
+        satellite.logs()
+    );
+    assert!(
+        warning["fields"]["SERVICEOUTPUT"]
+            .as_str()
+            .is_some_and(|o| o.contains("137.0°F")),
+        "{warning}"
+    );
+    feed(graphite, &prefix, &Story { ham: 141.2, ..warm });
+    let critical = wait_for_page(&pager, &master, "ham", "CRITICAL");
+    assert_eq!(
+        critical["fields"]["SERVICECHECKSOURCE"], "satellite",
+        "{critical}"
+    );
+    assert!(
+        critical["fields"]["SERVICEOUTPUT"]
+            .as_str()
+            .is_some_and(|o| o.contains("ham 141.2°F above 140")),
+        "{critical}"
+    );
+    // The services of hosts without the variable ran on the master.
+    let local = wait_for_page(&pager, &master, "ansible runs", "UNKNOWN");
+    assert_eq!(local["fields"]["SERVICECHECKSOURCE"], "master", "{local}");
 }

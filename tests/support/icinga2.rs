@@ -102,12 +102,14 @@ impl Icinga2 {
     }
 }
 
-/// Runs `icinga2 <args>` (pki and other tools), panicking with its output
-/// on failure.
+/// Runs `icinga2 <args>` as root (pki and other tools; by default they
+/// drop to the nagios user), panicking with its output on failure.
+#[allow(clippy::must_use_candidate)] // run for what it writes
 pub fn icinga2_tool(args: &[&str]) -> String {
     require(ICINGA2, INSTALL);
     let output = Command::new(ICINGA2)
         .args(args)
+        .args(["-DRunAsUser=root", "-DRunAsGroup=root"])
         .output()
         .unwrap_or_else(|e| panic!("cannot run icinga2 {args:?}: {e}"));
     let text = format!(
@@ -228,4 +230,64 @@ impl Icinga2Builder {
             dir: self.dir,
         }
     }
+}
+
+/// A certificate authority from `icinga2 pki new-ca`, in a temp dir, that
+/// signs each node's certificate (`pki new-cert`, `pki sign-csr`).
+#[derive(Debug)]
+pub struct Icinga2Pki {
+    dir: TempDir,
+}
+
+impl Icinga2Pki {
+    /// A new CA.
+    #[must_use]
+    pub fn new() -> Icinga2Pki {
+        let dir = scratch_dir("icinga2-pki");
+        icinga2_tool(&["pki", "new-ca", &data_define(dir.path())]);
+        Icinga2Pki { dir }
+    }
+
+    /// Issues a certificate for `node` (its common name) and puts it, its
+    /// key and the CA certificate where the node's `ApiListener` looks:
+    /// `<DataDir>/certs/`.
+    pub fn issue(&self, node: &str, builder: &Icinga2Builder) {
+        let certs = builder.dir().join("data").join("certs");
+        fs::create_dir_all(&certs).expect("mkdir certs");
+        let key = certs.join(format!("{node}.key"));
+        let csr = certs.join(format!("{node}.csr"));
+        let crt = certs.join(format!("{node}.crt"));
+        let (key, csr, crt) = (
+            key.display().to_string(),
+            csr.display().to_string(),
+            crt.display().to_string(),
+        );
+        icinga2_tool(&[
+            "pki", "new-cert", "--cn", node, "--key", &key, "--csr", &csr,
+        ]);
+        icinga2_tool(&[
+            "pki",
+            "sign-csr",
+            "--csr",
+            &csr,
+            "--cert",
+            &crt,
+            &data_define(self.dir.path()),
+        ]);
+        fs::copy(
+            self.dir.path().join("ca").join("ca.crt"),
+            certs.join("ca.crt"),
+        )
+        .expect("copy ca.crt");
+    }
+}
+
+impl Default for Icinga2Pki {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn data_define(dir: &Path) -> String {
+    format!("-DDataDir={}", dir.display())
 }

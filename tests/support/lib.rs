@@ -41,7 +41,7 @@ pub mod tls_fakes;
 
 pub use fake_servers::{FakeGarbageServer, FakeHangServer, FakeResetServer};
 pub use graphite::Graphite;
-pub use icinga2::{Icinga2, Icinga2Builder};
+pub use icinga2::{Icinga2, Icinga2Builder, Icinga2Pki};
 pub use nagios::{Nagios, NagiosBuilder, ServiceStatus, StateType};
 pub use nightwatch_core::State;
 pub use opensearch::OpenSearch;
