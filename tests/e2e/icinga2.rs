@@ -221,7 +221,7 @@ fn pages_about(pager: &Pager, service: &str) -> Vec<serde_json::Value> {
 fn wait_for_page(pager: &Pager, icinga: &Icinga2, service: &str, state: &str) -> serde_json::Value {
     poll_until(
         &format!("a PROBLEM page for {service} in {state}"),
-        Duration::from_secs(60),
+        Duration::from_mins(1),
         || {
             pages_about(pager, service)
                 .into_iter()
@@ -235,6 +235,32 @@ fn wait_for_page(pager: &Pager, icinga: &Icinga2, service: &str, state: &str) ->
             icinga.logs()
         )
     })
+}
+
+// Every other service's first page carries its plugin's own answer
+// about the closed port or the missing file: Icinga built a command line
+// the plugin accepted.
+fn every_other_service_pages_its_plugins_answer(pager: &Pager, icinga: &Icinga2, closed_url: &str) {
+    let refused = format!("cannot connect to {closed_url}/");
+    for (service, state, says) in [
+        ("cloudtrail security groups", "UNKNOWN", refused.as_str()),
+        ("cloudtrail iam", "UNKNOWN", refused.as_str()),
+        ("cloudtrail root", "UNKNOWN", refused.as_str()),
+        ("cloudtrail trail", "UNKNOWN", refused.as_str()),
+        ("nightly backups", "UNKNOWN", refused.as_str()),
+        ("observed changes", "UNKNOWN", refused.as_str()),
+        ("ansible runs", "UNKNOWN", "does not exist"),
+        (
+            "tls intermediate",
+            "CRITICAL",
+            "cannot connect to 127.0.0.1:",
+        ),
+        ("tls strict", "CRITICAL", "cannot connect to 127.0.0.1:"),
+    ] {
+        let page = wait_for_page(pager, icinga, service, state);
+        let output = page["fields"]["SERVICEOUTPUT"].as_str().unwrap_or_default();
+        assert!(output.contains(says), "{service}: {page}");
+    }
 }
 
 #[test]
@@ -321,29 +347,7 @@ fn a_real_icinga2_runs_every_service_and_pages_the_ham_once_per_state_change() {
         .unwrap_or_default();
     assert!(output.contains("ham 141.2°F above 140"), "{critical}");
 
-    // Every other service's first page carries its plugin's own answer
-    // about the closed port or the missing file: Icinga built a command
-    // line the plugin accepted.
-    let refused = format!("cannot connect to {closed_url}/");
-    for (service, state, says) in [
-        ("cloudtrail security groups", "UNKNOWN", refused.as_str()),
-        ("cloudtrail iam", "UNKNOWN", refused.as_str()),
-        ("cloudtrail root", "UNKNOWN", refused.as_str()),
-        ("cloudtrail trail", "UNKNOWN", refused.as_str()),
-        ("nightly backups", "UNKNOWN", refused.as_str()),
-        ("observed changes", "UNKNOWN", refused.as_str()),
-        ("ansible runs", "UNKNOWN", "does not exist"),
-        (
-            "tls intermediate",
-            "CRITICAL",
-            "cannot connect to 127.0.0.1:",
-        ),
-        ("tls strict", "CRITICAL", "cannot connect to 127.0.0.1:"),
-    ] {
-        let page = wait_for_page(&pager, &icinga, service, state);
-        let output = page["fields"]["SERVICEOUTPUT"].as_str().unwrap_or_default();
-        assert!(output.contains(says), "{service}: {page}");
-    }
+    every_other_service_pages_its_plugins_answer(&pager, &icinga, &closed_url);
 
     // By now the ham was checked many more times (every second), still
     // CRITICAL: no repeat page, only the two state changes.
@@ -357,15 +361,19 @@ fn a_real_icinga2_runs_every_service_and_pages_the_ham_once_per_state_change() {
         "{:#?}",
         pager.events()
     );
-    // Healthy services never paged; the Pi's host check is UP. (The oven
-    // pages UNKNOWN: its DS18B20 reads 257 °F, the edge of its range.)
+    healthy_things_never_paged(&pager);
+}
+
+// Healthy services never paged; the Pi's host check is UP. (The oven pages
+// UNKNOWN: its DS18B20 reads 257 °F, the edge of its range.)
+fn healthy_things_never_paged(pager: &Pager) {
     for quiet in [
         "exporter spool",
         "exporter rejected readings",
         "change window",
     ] {
         assert!(
-            pages_about(&pager, quiet).is_empty(),
+            pages_about(pager, quiet).is_empty(),
             "{quiet} paged: {:#?}",
             pager.events()
         );
@@ -375,6 +383,24 @@ fn a_real_icinga2_runs_every_service_and_pages_the_ham_once_per_state_change() {
         "a host paged: {:#?}",
         pager.events()
     );
+}
+
+// README.md's zone layout: the master and one satellite in a child zone;
+// the master connects to the satellite.
+fn zones_conf(satellite_port: u16) -> String {
+    format!(
+        "object Endpoint \"master\" {{ }}\n\
+         object Endpoint \"satellite\" {{ host = \"127.0.0.1\"; port = \"{satellite_port}\" }}\n\
+         object Zone \"master\" {{ endpoints = [ \"master\" ] }}\n\
+         object Zone \"satellite\" {{ endpoints = [ \"satellite\" ]; parent = \"master\" }}\n"
+    )
+}
+
+// The API on a loopback port; a satellite runs what its master sends.
+fn api_conf(port: u16, accept_commands: bool) -> String {
+    format!(
+        "object ApiListener \"api\" {{ bind_host = \"127.0.0.1\"; bind_port = {port}; accept_commands = {accept_commands}; accept_config = false }}\n"
+    )
 }
 
 // The zone layout of README.md on two real daemons: a master and a
@@ -437,12 +463,7 @@ fn a_satellite_runs_the_pis_checks_for_the_master() {
     ];
     let master_port = nightwatch_testkit::ports::free_port();
     let satellite_port = nightwatch_testkit::ports::free_port();
-    let zones = format!(
-        "object Endpoint \"master\" {{ }}\n\
-         object Endpoint \"satellite\" {{ host = \"127.0.0.1\"; port = \"{satellite_port}\" }}\n\
-         object Zone \"master\" {{ endpoints = [ \"master\" ] }}\n\
-         object Zone \"satellite\" {{ endpoints = [ \"satellite\" ]; parent = \"master\" }}\n"
-    );
+    let zones = zones_conf(satellite_port);
     let pki = Icinga2Pki::new();
 
     // The satellite: the commands and the site's constants, no hosts of its
@@ -453,12 +474,7 @@ fn a_satellite_runs_the_pis_checks_for_the_master() {
         &replacements,
     )
     .text("zones.conf", &zones)
-    .text(
-        "api.conf",
-        &format!(
-            "object ApiListener \"api\" {{ bind_host = \"127.0.0.1\"; bind_port = {satellite_port}; accept_commands = true; accept_config = false }}\n"
-        ),
-    );
+    .text("api.conf", &api_conf(satellite_port, true));
     pki.issue("satellite", &satellite);
     let satellite = satellite.start();
 
@@ -466,12 +482,7 @@ fn a_satellite_runs_the_pis_checks_for_the_master() {
     // (and the Pi's host check) run here.
     let master = staged(Icinga2::builder("master", &plugin_dir()), &replacements)
         .text("zones.conf", &zones)
-        .text(
-            "api.conf",
-            &format!(
-                "object ApiListener \"api\" {{ bind_host = \"127.0.0.1\"; bind_port = {master_port} }}\n"
-            ),
-        );
+        .text("api.conf", &api_conf(master_port, false));
     pki.issue("master", &master);
     let master = master.start();
 
