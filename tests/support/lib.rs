@@ -11,6 +11,7 @@
 //! |---|---|---|
 //! | carbon-cache + graphite-web | [`Graphite`] | 0.45 s; the first in a process 1.35 s (Django's migrate, once); a sent point is readable ~1 s later; carbon restart 0.3 s |
 //! | Nagios 4 | [`Nagios`] | 25 ms (after `nagios4 -v`); first check result ~0.9 s |
+//! | Icinga 2 (master, satellite with `icinga2 pki` certificates) | [`Icinga2`], [`Icinga2Pki`] | under 1 s to "Activated all objects" (after `daemon -C`) |
 //! | osmem-server (`OpenSearch` API) | [`OpenSearch`] | 0.2 s |
 //! | real `OpenSearch` 2/3, Elasticsearch 7/8 (server jars, shared per run) | [`SearchNode`] | 2–4 s alone, 13–15 s for all four at once; ~220 MB each |
 //! | nginx, `openssl s_server`, gnutls-serv | [`Nginx`], [`OpensslServer`], [`GnutlsServ`] | 20–60 ms |
