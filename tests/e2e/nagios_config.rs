@@ -9,6 +9,10 @@
 //!   expands it (`$ARGn$`, `$USERn$`, custom host macros) and run against
 //!   check-graphite and a Graphite fed with the story's series; each run
 //!   keeps the plugin contract and judges the story as the story says.
+//! - Every command line of security/ (the other plugins) runs with its
+//!   servers at a closed port and answers about it (never a usage error);
+//!   the CloudTrail services judge real events in OpenSearch 2; the
+//!   change-window cron line writes downtime for an approved change.
 //! - A running Nagios pages through pagerduty.cfg's commands, the active
 //!   (`pd-nagios`) and the alternative (`pagerduty_nagios.pl`) form, each
 //!   replaced by a stand-in that accepts only what the real script accepts.
@@ -880,6 +884,80 @@ fn every_command_line_is_accepted_by_its_plugin() {
             assert!(used.iter().any(|u| u == command), "{command} was never run");
         }
     }
+}
+
+// security/cloudtrail.cfg's four services against a real OpenSearch 2 node
+// holding CloudTrail events received 10 minutes ago (AWS's documented
+// shapes, tests/fixtures/cloudtrail): the lines as Nagios expands them,
+// only the index prefix made the test's own.
+#[test]
+fn the_cloudtrail_services_judge_real_events_in_opensearch() {
+    use nightwatch_search::Timestamp;
+    use nightwatch_testkit::search_node::{SearchFlavor, SearchNode};
+
+    let node = SearchNode::shared(SearchFlavor::OpenSearch2);
+    let fixtures: Vec<serde_json::Value> = serde_json::from_str(
+        &fs::read_to_string(repo_root().join("tests/fixtures/cloudtrail/events.json"))
+            .expect("read the CloudTrail fixtures"),
+    )
+    .expect("fixtures are JSON");
+    let received = Timestamp::from_second(unix_now() - 600).expect("in range");
+    let prefix = format!("nwct{}", std::process::id());
+    let index = format!("{prefix}-{}", received.strftime("%Y.%m.%d"));
+    let docs: Vec<serde_json::Value> = fixtures
+        .iter()
+        .filter(|f| {
+            [
+                "world_open_ssh",
+                "iam_create_user",
+                "root_console_login",
+                "stop_logging",
+            ]
+            .contains(&f["fixture"].as_str().unwrap_or_default())
+        })
+        .map(|f| {
+            let mut doc = f["event"].clone();
+            doc["@timestamp"] = received.strftime("%Y-%m-%dT%H:%M:%SZ").to_string().into();
+            doc["type"] = "cloudtrail".into();
+            doc
+        })
+        .collect();
+    assert_eq!(docs.len(), 4, "fixtures missing");
+    node.delete_index(&index);
+    node.index_docs(&index, &docs);
+
+    let dir = scratch_dir("nagios-config-cloudtrail");
+    let mut users = test_resources("http://127.0.0.1:9", &password_file(dir.path()));
+    let es_password = dir.path().join("elasticsearch.password");
+    fs::write(&es_password, "not-a-real-password\n").expect("write the password file");
+    users.insert("USER6".into(), node.url());
+    users.insert("USER8".into(), es_password.display().to_string());
+    let mut objects = every_shipped_object();
+    for object in &mut objects {
+        for (key, value) in &mut object.directives {
+            if key == "check_command" && value.starts_with("check_cloudtrail") {
+                assert!(value.contains("!logstash-%Y.%m.%d!"), "{}", object.at);
+                *value = value.replace("!logstash-%Y.%m.%d!", &format!("!{prefix}-%Y.%m.%d!"));
+            }
+        }
+    }
+    let runs: BTreeMap<String, PluginRun> = check_lines(&objects, &users)
+        .into_iter()
+        .filter(|c| c.command_name.starts_with("check_cloudtrail"))
+        .map(|c| (c.name(), run_line(&c.line)))
+        .collect();
+    assert_eq!(runs.len(), 4, "{:?}", runs.keys().collect::<Vec<_>>());
+    // The story: SSH opened to the world pages at once, naming who.
+    runs["aws-account/cloudtrail security groups"]
+        .state_is(State::Critical)
+        .first_line_contains("tcp 22 open to 0.0.0.0/0")
+        .first_line_contains("alice");
+    // One new IAM user: a warning (-w 0 -c 5).
+    runs["aws-account/cloudtrail iam"].state_is(State::Warning);
+    // The root user and a stopped trail page on any event.
+    runs["aws-account/cloudtrail root"].state_is(State::Critical);
+    runs["aws-account/cloudtrail trail"].state_is(State::Critical);
+    node.delete_index(&index);
 }
 
 // change-window.cron: a cron.d line (five time fields, a user, the
