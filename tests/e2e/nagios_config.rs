@@ -960,6 +960,70 @@ fn the_cloudtrail_services_judge_real_events_in_opensearch() {
     node.delete_index(&index);
 }
 
+// security/audit.cfg's services on real data: an auth.log with Ansible
+// runs, and backup events in a real OpenSearch 2 node where one of the
+// two expected hosts never backed up.
+#[test]
+fn the_audit_services_judge_a_real_log_and_real_backup_events() {
+    use nightwatch_search::Timestamp;
+    use nightwatch_testkit::search_node::{SearchFlavor, SearchNode};
+
+    let node = SearchNode::shared(SearchFlavor::OpenSearch2);
+    let recent = Timestamp::from_second(unix_now() - 300).expect("in range");
+    let prefix = format!("nwbk{}", std::process::id());
+    let index = format!("{prefix}-{}", recent.strftime("%Y.%m.%d"));
+    node.delete_index(&index);
+    node.index_docs(
+        &index,
+        &[serde_json::json!({
+            "@timestamp": recent.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            "job": "backup",
+            "status": "success",
+            "host": "db01",
+        })],
+    );
+    let dir = scratch_dir("nagios-config-audit");
+    let auth_log = dir.path().join("auth.log");
+    let ran = Timestamp::from_second(unix_now() - 3 * 3600).expect("in range");
+    fs::write(
+        &auth_log,
+        format!(
+            "{} ansible-host ansible-playbook: Ansible playbook finished on web01\n",
+            ran.strftime("%Y-%m-%dT%H:%M:%SZ")
+        ),
+    )
+    .expect("write auth.log");
+    let mut users = test_resources("http://127.0.0.1:9", &password_file(dir.path()));
+    let es_password = dir.path().join("elasticsearch.password");
+    fs::write(&es_password, "not-a-real-password\n").expect("write the password file");
+    users.insert("USER6".into(), node.url());
+    users.insert("USER8".into(), es_password.display().to_string());
+    let mut objects = every_shipped_object();
+    for object in &mut objects {
+        for (key, value) in &mut object.directives {
+            if key == "check_command" {
+                *value = value
+                    .replace("/var/log/auth.log", &auth_log.display().to_string())
+                    .replace("!backups-%Y.%m.%d!", &format!("!{prefix}-%Y.%m.%d!"));
+            }
+        }
+    }
+    let runs: BTreeMap<String, PluginRun> = check_lines(&objects, &users)
+        .into_iter()
+        .filter(|c| c.command_name.starts_with("check_audit"))
+        .map(|c| (c.name(), run_line(&c.line)))
+        .collect();
+    assert_eq!(runs.len(), 2, "{:?}", runs.keys().collect::<Vec<_>>());
+    runs["audit-trails/ansible runs"]
+        .state_is(State::Ok)
+        .first_line_contains("web01");
+    // db01 backed up after the last 02:00 run; files01 never did.
+    runs["audit-trails/nightly backups"]
+        .state_is(State::Critical)
+        .first_line_contains("files01");
+    node.delete_index(&index);
+}
+
 // change-window.cron: a cron.d line (five time fields, a user, the
 // command) whose `schedule` run writes downtime to Nagios' command file.
 // Run as written, with only its paths moved into a temp dir.
