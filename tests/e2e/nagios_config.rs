@@ -11,8 +11,9 @@
 //!   keeps the plugin contract and judges the story as the story says.
 //! - Every command line of security/ (the other plugins) runs with its
 //!   servers at a closed port and answers about it (never a usage error);
-//!   the CloudTrail services judge real events in OpenSearch 2; the
-//!   change-window cron line writes downtime for an approved change.
+//!   the `CloudTrail` and audit services judge real events (`OpenSearch`
+//!   2, a log file); the change-window cron line writes downtime for an
+//!   approved change.
 //! - A running Nagios pages through pagerduty.cfg's commands, the active
 //!   (`pd-nagios`) and the alternative (`pagerduty_nagios.pl`) form, each
 //!   replaced by a stand-in that accepts only what the real script accepts.
