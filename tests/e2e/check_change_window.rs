@@ -13,7 +13,7 @@ use nightwatch_testkit::{Nagios, SearchFlavor, SearchNode, State, StateType, plu
 use serde_json::json;
 
 const BIN: &str = "check-change-window";
-const WAIT: Duration = Duration::from_secs(60);
+const WAIT: Duration = Duration::from_mins(1);
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/check-change-window/tests/fixtures")

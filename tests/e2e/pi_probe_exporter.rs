@@ -951,7 +951,7 @@ fn a_spool_it_does_not_recognise_is_reported_kept_and_delivered() {
     let ledger = Ledger::watch(&pi.spool);
     g.stop_carbon();
     let mut first = pi.start("exporter-1", &[]);
-    await_ledger(&ledger, 30, Duration::from_secs(60));
+    await_ledger(&ledger, 30, Duration::from_mins(1));
     first.kill_9();
     let spooled = ledger.readings();
     let next = spooled.last().expect("readings").seq + 1;
