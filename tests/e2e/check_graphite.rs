@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use nightwatch_testkit::go_graphite::GraphiteLike;
 use nightwatch_testkit::plugin_cmd::workspace_bin;
 use nightwatch_testkit::unix_now;
 use nightwatch_testkit::{
@@ -10,11 +11,11 @@ use nightwatch_testkit::{
     plugin_at,
 };
 
-const SETTLE: Duration = Duration::from_secs(15);
+const SETTLE: Duration = Duration::from_secs(20);
 
 /// Sends `values` one a second, the last `ago` seconds before now, and waits
 /// until Graphite serves them all.
-fn feed(graphite: &Graphite, metric: &str, values: &[f64], ago: i64) {
+fn feed(graphite: &impl GraphiteLike, metric: &str, values: &[f64], ago: i64) {
     let end = unix_now() - ago;
     let count = i64::try_from(values.len()).expect("a short series");
     let start = end - count + 1;
@@ -24,7 +25,7 @@ fn feed(graphite: &Graphite, metric: &str, values: &[f64], ago: i64) {
         .map(|(&v, t)| (metric, v, t))
         .collect();
     graphite.send(&points);
-    graphite.wait_for(metric, SETTLE, |seen| {
+    graphite.wait_for(metric, SETTLE, &mut |seen| {
         seen.iter().filter(|&&(t, _)| t >= start).count() >= values.len()
     });
 }
@@ -34,7 +35,7 @@ fn steady(graphite: &Graphite, metric: &str, value: f64) {
     feed(graphite, metric, &[value; 30], 1);
 }
 
-fn check(graphite: &Graphite, target: &str, extra: &[&str]) -> PluginRun {
+fn check(graphite: &impl GraphiteLike, target: &str, extra: &[&str]) -> PluginRun {
     let url = graphite.url();
     let mut args = vec!["-U", url.as_str(), "--target", target];
     args.extend_from_slice(extra);
@@ -852,34 +853,9 @@ fn a_reply_over_64_mib_is_refused_whether_declared_or_streamed() {
 // carbonapi over go-carbon, and VictoriaMetrics' Graphite API.
 
 mod go_servers {
-    use super::{HAM, OVEN};
+    use super::{HAM, OVEN, SETTLE, check, feed};
+    use nightwatch_testkit::State;
     use nightwatch_testkit::go_graphite::{GoGraphite, GoGraphiteFlavor};
-    use nightwatch_testkit::{PluginRun, State, plugin, unix_now};
-    use std::time::Duration;
-
-    const SETTLE: Duration = Duration::from_secs(20);
-
-    fn feed(g: &GoGraphite, metric: &str, values: &[f64], ago: i64) {
-        let end = unix_now() - ago;
-        let count = i64::try_from(values.len()).expect("a short series");
-        let start = end - count + 1;
-        let points: Vec<(&str, f64, i64)> = values
-            .iter()
-            .zip(start..)
-            .map(|(&v, t)| (metric, v, t))
-            .collect();
-        g.send(&points);
-        g.wait_for(metric, SETTLE, |seen| {
-            seen.iter().filter(|&&(t, _)| t >= start).count() >= values.len()
-        });
-    }
-
-    fn check(g: &GoGraphite, target: &str, extra: &[&str]) -> PluginRun {
-        let url = g.url();
-        let mut args = vec!["-U", url.as_str(), "--target", target];
-        args.extend_from_slice(extra);
-        plugin("check-graphite").args(&args).run()
-    }
 
     /// The graphite-web cases each server supports, with its name in the
     /// metric paths so the two never share a series.
@@ -978,7 +954,7 @@ mod go_servers {
     }
 
     /// The exporter's carbon plaintext stream into the server's own
-    /// receiver (go-carbon's, VictoriaMetrics' Graphite listener): the
+    /// receiver (go-carbon's, `VictoriaMetrics`' Graphite listener): the
     /// ham set on the simulated probe comes back through check-graphite.
     fn the_exporter_feeds(flavor: GoGraphiteFlavor) {
         use nightwatch_testkit::ServiceProcess;
@@ -1051,8 +1027,8 @@ mod go_servers {
             .state_is(State::Critical)
             .first_line_is("GRAPHITE CRITICAL: ham 141.8°F above 140")
             .perfdata_has("ham=141.8;135;140");
-        let sent = format!("{prefix}.exporter.send.sent");
-        g.wait_for(&sent, SETTLE, |points| points.iter().any(|&(_, v)| v > 0.0));
+        let sent_count = format!("{prefix}.exporter.send.sent");
+        g.wait_for(&sent_count, SETTLE, |points| points.iter().any(|&(_, v)| v > 0.0));
     }
 
     #[test]

@@ -30,6 +30,45 @@ const VICTORIA_METRICS: &str = "/usr/local/bin/victoria-metrics";
 const INSTALL: &str = "scripts/setup-go-graphite (part of scripts/setup)";
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Whether the points seen so far are what a test waits for.
+pub type Accept<'a> = dyn FnMut(&[(i64, f64)]) -> bool + 'a;
+
+/// What a test that feeds points and checks them needs from any Graphite
+/// (graphite-web's [`Graphite`](crate::Graphite) or a [`GoGraphite`]), so
+/// one test body runs against each.
+pub trait GraphiteLike {
+    /// The render API's base URL.
+    fn url(&self) -> String;
+    /// Sends points over carbon's plaintext protocol.
+    fn send(&self, points: &[(&str, f64, i64)]);
+    /// Polls `metric` until `done` accepts its non-null points.
+    fn wait_for(&self, metric: &str, timeout: Duration, done: &mut Accept<'_>) -> Vec<(i64, f64)>;
+}
+
+impl GraphiteLike for crate::Graphite {
+    fn url(&self) -> String {
+        crate::Graphite::url(self)
+    }
+    fn send(&self, points: &[(&str, f64, i64)]) {
+        crate::Graphite::send(self, points);
+    }
+    fn wait_for(&self, metric: &str, timeout: Duration, done: &mut Accept<'_>) -> Vec<(i64, f64)> {
+        crate::Graphite::wait_for(self, metric, timeout, done)
+    }
+}
+
+impl GraphiteLike for GoGraphite {
+    fn url(&self) -> String {
+        GoGraphite::url(self)
+    }
+    fn send(&self, points: &[(&str, f64, i64)]) {
+        GoGraphite::send(self, points);
+    }
+    fn wait_for(&self, metric: &str, timeout: Duration, done: &mut Accept<'_>) -> Vec<(i64, f64)> {
+        GoGraphite::wait_for(self, metric, timeout, done)
+    }
+}
+
 /// Which server answers `/render`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GoGraphiteFlavor {
