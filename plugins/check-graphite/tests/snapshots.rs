@@ -1,4 +1,4 @@
-//! Pinned operator texts: what check-graphite prints for
+//! Pinned operator texts: `--help`, and what check-graphite prints for
 //! fixed series (OK, WARNING, CRITICAL, UNKNOWN, many series, forecasts),
 //! judged by the library as `check` judges a render reply, without a
 //! server. A change of wording is then a reviewed diff in
@@ -11,6 +11,7 @@
 //! insta writes nothing and a mismatch or a missing snapshot fails.
 
 use std::fmt::Write as _;
+use std::process::Command;
 
 use check_graphite::{Args, LABEL, judge, labels};
 use clap::Parser as _;
@@ -152,4 +153,23 @@ fn outputs() {
         );
     }
     insta::assert_snapshot!(text);
+}
+
+/// `check-graphite <flag>` as an operator sees it: exit 3, on stdout, as
+/// the Monitoring Plugins do.
+fn help_text(flag: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_check-graphite"))
+        .arg(flag)
+        .env("COLUMNS", "80")
+        .output()
+        .expect("runs check-graphite");
+    assert_eq!(out.status.code(), Some(3), "{flag}");
+    assert!(out.stderr.is_empty(), "{flag} wrote to stderr");
+    String::from_utf8(out.stdout).expect("UTF-8 help")
+}
+
+#[test]
+fn help() {
+    insta::assert_snapshot!("help", help_text("--help"));
+    insta::assert_snapshot!("help-summary", help_text("-h"));
 }
