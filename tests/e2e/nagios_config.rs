@@ -1025,6 +1025,58 @@ fn the_audit_services_judge_a_real_log_and_real_backup_events() {
     node.delete_index(&index);
 }
 
+// security/tls.cfg's services against a real nginx configured as Mozilla
+// intermediate asks (TLS 1.2 and 1.3, ECDHE AEAD suites, RSA 2048, 200
+// days): `tls intermediate` passes, the strict policy (modern: TLS 1.3
+// only, ECDSA, 90 days) does not. The test CA is trusted the way a site
+// adds its own, through the system roots (`SSL_CERT_FILE`), so the lines
+// run exactly as shipped.
+#[test]
+fn the_tls_services_judge_a_real_nginx() {
+    use nightwatch_testkit::{KeyType, Nginx, TestCa};
+
+    const INTERMEDIATE: &str = "ssl_protocols TLSv1.2 TLSv1.3;\n\
+        ssl_ciphers 'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305';\n\
+        ssl_ecdh_curve X25519:prime256v1:secp384r1;\nssl_prefer_server_ciphers off;";
+    let ca = TestCa::shared();
+    let leaf = ca.leaf_with("nagios-config-www", KeyType::Rsa(2048), 200);
+    let nginx = Nginx::builder()
+        .tls(&leaf)
+        .server_snippet(INTERMEDIATE)
+        .start();
+    let dir = scratch_dir("nagios-config-tls");
+    let users = test_resources("http://127.0.0.1:9", &password_file(dir.path()));
+    let mut objects = every_shipped_object();
+    for object in &mut objects {
+        for (key, value) in &mut object.directives {
+            if key == "address" {
+                *value = "127.0.0.1".to_owned();
+            } else if key == "_TLS_PORT" {
+                *value = nginx.port().to_string();
+            }
+        }
+    }
+    let runs: BTreeMap<String, PluginRun> = check_lines(&objects, &users)
+        .into_iter()
+        .filter(|c| c.command_name == "check_tls_ciphers")
+        .map(|c| {
+            let run = plugin_at("/bin/sh")
+                .args(["-c", &c.line])
+                .env("SSL_CERT_FILE", ca.cert())
+                .run();
+            (c.name(), run)
+        })
+        .collect();
+    assert_eq!(runs.len(), 2, "{:?}", runs.keys().collect::<Vec<_>>());
+    runs["www/tls intermediate"]
+        .state_is(State::Ok)
+        .first_line_contains("mozilla-intermediate compliant: TLS 1.3 and TLS 1.2, 6 suites");
+    runs["api/tls strict"]
+        .state_is(State::Critical)
+        .first_line_contains("TLS 1.2 accepted");
+    runs["api/tls strict"].state_is(State::Critical);
+}
+
 // change-window.cron: a cron.d line (five time fields, a user, the
 // command) whose `schedule` run writes downtime to Nagios' command file.
 // Run as written, with only its paths moved into a temp dir.
