@@ -369,12 +369,15 @@ fn a_hanging_graphite_is_a_timeout_under_timeout_state_naming_the_users_limit() 
         .run()
         .state_is(State::Critical)
         .first_line_contains("within the 1.5s timeout (-t)");
+    // With so short a limit the guard's own watchdog may speak first
+    // ("timed out after 500ms while waiting for Graphite at …"): either
+    // way the state is --timeout-state and the limit is the user's.
     plugin("check-graphite")
         .args(["-U", &server.url(), "--target", "x", "-t", "500ms"])
         .args(["--timeout-state", "warning"])
         .run()
         .state_is(State::Warning)
-        .first_line_contains("within the 500ms timeout (-t)");
+        .first_line_contains("500ms");
 }
 
 /// Sends a 200's headers and the start of a body, then stalls with the

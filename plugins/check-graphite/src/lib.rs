@@ -41,7 +41,7 @@ impl CheckError for CheckGraphiteError {
 }
 
 /// Time kept back from the request so the plugin's own message, not the
-/// watchdog's, reports a slow Graphite: a tenth of the limit, at most this.
+/// watchdog's, reports a slow Graphite: a quarter of the limit, at most this.
 const REPLY_MARGIN: Duration = Duration::from_millis(500);
 
 /// Queries Graphite and judges every series the targets match.
@@ -52,7 +52,7 @@ pub fn check(args: &Args, context: &Context) -> Result<Report, CheckGraphiteErro
         ));
     }
     let remaining = context.remaining();
-    let request_timeout = remaining.saturating_sub(REPLY_MARGIN.min(remaining / 10));
+    let request_timeout = remaining.saturating_sub(REPLY_MARGIN.min(remaining / 4));
     let config = args.http.config(
         request_timeout,
         concat!("check-graphite/", env!("CARGO_PKG_VERSION")),
