@@ -27,10 +27,11 @@ pub fn remove_at_exit(base: &Path) {
 fn watch(pid: u32, base: &Path) {
     // `setsid` puts the watcher in its own session, so the terminal's
     // Ctrl-C to the test's process group does not stop it; null stdio, so
-    // cargo and CI do not wait for it to close their pipes.
+    // cargo and CI do not wait for it to close their pipes. The base itself
+    // stays: the next test binary may be creating its first dir in it.
     let script = format!(
         "while kill -0 {pid} 2>/dev/null; do sleep 1; done; sleep {GRACE_SECONDS}; \
-         rm -rf -- \"$0\"/p{pid}-*; rmdir -- \"$0\" 2>/dev/null; exit 0"
+         rm -rf -- \"$0\"/p{pid}-*; exit 0"
     );
     let _ = Command::new("setsid")
         .args(["sh", "-c", &script])
