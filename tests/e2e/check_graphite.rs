@@ -1031,7 +1031,9 @@ mod go_servers {
             .first_line_is("GRAPHITE CRITICAL: ham 141.8°F above 140")
             .perfdata_has("ham=141.8;135;140");
         let sent_count = format!("{prefix}.exporter.send.sent");
-        g.wait_for(&sent_count, SETTLE, |points| points.iter().any(|&(_, v)| v > 0.0));
+        g.wait_for(&sent_count, SETTLE, |points| {
+            points.iter().any(|&(_, v)| v > 0.0)
+        });
     }
 
     #[test]
