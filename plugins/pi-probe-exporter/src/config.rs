@@ -460,12 +460,19 @@ impl Ctx<'_> {
     }
 }
 
+/// A config is a few kilobytes; `--config /dev/zero` must not fill memory.
+const MAX_CONFIG_FILE: u64 = 1 << 20;
+
 /// Reads and checks a config file.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    let src = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+    let read_error = |message: String| ConfigError::Read {
         path: path.to_owned(),
-        message: e.to_string(),
-    })?;
+        message,
+    };
+    let bytes = nightwatch_core::file::read_bounded(path, MAX_CONFIG_FILE)
+        .map_err(|e| read_error(e.to_string()))?;
+    let src =
+        String::from_utf8(bytes).map_err(|e| read_error(format!("it is not UTF-8 text ({e})")))?;
     parse(path, &src)
 }
 
@@ -767,6 +774,23 @@ interval = "1s"                     # humantime
 dir = "/var/lib/pi-probe-exporter"
 max_bytes = "64MiB"
 "#;
+
+    #[test]
+    fn an_endless_or_binary_config_is_refused_not_read_whole() {
+        let endless = load(Path::new("/dev/zero")).unwrap_err().to_string();
+        assert!(
+            endless.starts_with("/dev/zero: cannot read: it is larger than 1048576 bytes"),
+            "{endless}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let binary = dir.path().join("exporter.toml");
+        std::fs::write(&binary, b"interval = \"1s\"\xff\n").unwrap();
+        let message = load(&binary).unwrap_err().to_string();
+        assert!(
+            message.contains("cannot read: it is not UTF-8 text"),
+            "{message}"
+        );
+    }
 
     #[test]
     fn the_issue_example_parses() {

@@ -17,6 +17,7 @@
 pub mod display;
 pub mod duration;
 pub mod fault;
+pub mod file;
 pub mod guard;
 pub mod log;
 pub mod output;

@@ -111,6 +111,18 @@ impl Perfdata {
     }
 }
 
+/// A measured value as it is meant: a computed one such as a fitted slope
+/// (`0.8999999999999985`, float noise in its last bits) is printed with
+/// fourteen significant digits (`0.9`); a whole number, a counter of any
+/// size, is printed exactly.
+fn format_measured(value: f64) -> String {
+    if value.fract() == 0.0 || !value.is_finite() {
+        return format_number(value);
+    }
+    let rounded = format!("{value:.13e}").parse::<f64>().unwrap_or(value);
+    format_number(rounded)
+}
+
 impl fmt::Display for Perfdata {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let optional = |v: Option<String>| v.unwrap_or_default();
@@ -118,7 +130,7 @@ impl fmt::Display for Perfdata {
             f,
             "{}={}{}",
             quote_label(&self.label),
-            self.value.map_or_else(|| "U".to_owned(), format_number),
+            self.value.map_or_else(|| "U".to_owned(), format_measured),
             if self.value.is_some() {
                 self.uom.as_str()
             } else {
@@ -148,6 +160,18 @@ mod tests {
     use super::*;
     use crate::Thresholds;
     use proptest::prelude::*;
+
+    #[test]
+    fn computed_values_read_as_meant_and_whole_values_stay_whole() {
+        let slope = 0.899_999_999_999_998_5; // what the ham's fitted slope came out as
+        assert_eq!(Perfdata::new("ham", Some(slope)).to_string(), "ham=0.9");
+        assert_eq!(
+            Perfdata::new("n", Some(123_456_789_012_345.0)).to_string(),
+            "n=123456789012345"
+        );
+        assert_eq!(Perfdata::new("t", Some(141.2)).to_string(), "t=141.2");
+        assert_eq!(Perfdata::new("z", Some(-0.0)).to_string(), "z=0");
+    }
 
     #[test]
     fn writes_the_guidelines_format() {

@@ -367,9 +367,11 @@ fn sensitive(text: &str) -> Option<HeaderValue> {
 pub const MAX_CA_FILE: u64 = 4 << 20;
 
 fn read_ca_file(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, HttpError> {
-    let pem = crate::file::read_bounded(path, MAX_CA_FILE).map_err(|source| HttpError::CaFile {
-        path: path.to_owned(),
-        source,
+    let pem = nightwatch_core::file::read_bounded(path, MAX_CA_FILE).map_err(|source| {
+        HttpError::CaFile {
+            path: path.to_owned(),
+            source,
+        }
     })?;
     let certs = reqwest::Certificate::from_pem_bundle(&pem).unwrap_or_default();
     if certs.is_empty() {

@@ -7,7 +7,6 @@
 
 pub mod args;
 pub mod client;
-pub mod file;
 pub mod reply;
 pub mod secret;
 pub mod url;

@@ -67,7 +67,8 @@ impl Secret {
             path: path.to_owned(),
             source,
         };
-        let bytes = crate::file::read_bounded(path, MAX_SECRET_FILE).map_err(unreadable)?;
+        let bytes =
+            nightwatch_core::file::read_bounded(path, MAX_SECRET_FILE).map_err(unreadable)?;
         let text = String::from_utf8(bytes).map_err(|_| {
             unreadable(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,

@@ -1,6 +1,6 @@
-//! Reading a small file the user names (a secret, a CA bundle) without
-//! trusting its size: `--password-file /dev/zero` or a FIFO that never ends
-//! must fail with a message, not read until memory runs out.
+//! Reading a small file the user names (a secret, a CA bundle, a config)
+//! without trusting its size: `--password-file /dev/zero` or a FIFO that
+//! never ends must fail with a message, not read until memory runs out.
 
 use std::io::Read as _;
 use std::path::Path;
