@@ -147,22 +147,16 @@ fn parse_host(text: &str) -> Result<String, String> {
         .map_err(|e| format!("{e}: expected a host name or address, such as es.example"))
 }
 
+/// The shared base-URL rule (a scheme and a host, with what to write when
+/// either is wrong), plus one of the search server's own: a query or
+/// fragment would be lost on every request path appended to it.
 fn parse_url(text: &str) -> Result<Url, String> {
-    const EXPECTED: &str =
-        "expected http://HOST:PORT or https://HOST:PORT, such as http://es.example:9200";
-    let url = Url::parse(text).map_err(|e| format!("{e}: {EXPECTED}"))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!(
-            "the scheme {:?} is not http or https: {EXPECTED}",
-            url.scheme()
-        ));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(format!("no host: {EXPECTED}"));
-    }
+    let url = nightwatch_http::parse_base_url(text).map_err(|e| e.to_string())?;
     if url.query().is_some() || url.fragment().is_some() {
         return Err(format!(
-            "a query or fragment has no place in the server's URL: {EXPECTED}"
+            "'{text}': a query or fragment has no place in the search server's URL: \
+             write it as {}://HOST:PORT",
+            url.scheme()
         ));
     }
     Ok(url)
@@ -221,7 +215,7 @@ mod tests {
         );
         let no_scheme = parse(&["--url", "es.example:9200"]).unwrap_err();
         assert!(
-            no_scheme.contains("expected http://HOST:PORT"),
+            no_scheme.contains("write http://es.example:9200"),
             "{no_scheme}"
         );
         let ftp = parse(&["--url", "ftp://es.example"]).unwrap_err();
