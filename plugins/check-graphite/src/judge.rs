@@ -40,7 +40,7 @@ impl<'a> Rules<'a> {
     }
 
     /// A value with its unit: `141.2°F`; a slope per minute: `+0.9°F/min`.
-    fn show(&self, value: f64) -> String {
+    pub(crate) fn show(&self, value: f64) -> String {
         if self.aggregation == Aggregation::Slope {
             format!("{}{}/min", signed(value), self.unit)
         } else {

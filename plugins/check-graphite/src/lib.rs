@@ -12,7 +12,7 @@ pub mod labels;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use nightwatch_core::{Blame, CheckError, Context, Report, State};
-use nightwatch_graphite::{Graphite, GraphiteError, RenderQuery};
+use nightwatch_graphite::{Graphite, GraphiteError, RenderQuery, Series};
 use nightwatch_http::{HttpError, SecretError};
 
 pub use args::{Aggregation, Args};
@@ -103,7 +103,7 @@ pub fn check(args: &Args, context: &Context) -> Result<Report, CheckGraphiteErro
             .server_time
             .map_or_else(|| "unknown".to_owned(), nightwatch_core::display::clock_at)
     );
-    let mut report = context.report();
+    let report = context.report();
     let targets = targets.join(", ");
     if reply.series.len() < args.min_series {
         let summary = match reply.series.len() {
@@ -125,16 +125,58 @@ pub fn check(args: &Args, context: &Context) -> Result<Report, CheckGraphiteErro
     let now = i64::try_from(now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs())
         .unwrap_or(i64::MAX);
 
-    let rules = judge::Rules::from_args(args);
-    let names: Vec<&str> = reply.series.iter().map(|s| s.target.as_str()).collect();
-    let labels = labels::series_labels(&names, args.label.as_deref());
-    for (series, label) in reply.series.iter().zip(&labels) {
-        let verdict = judge::judge(series, label, &rules, now);
-        report.add_finding(verdict.finding);
-        report.add_perfdata(verdict.perfdata);
-    }
+    let mut report = judge_series(report, &reply.series, args, now);
     if let Some(note) = clock_note {
         report.add_detail(note);
     }
     Ok(report)
+}
+
+/// Judges every series Graphite sent into `report`: one finding and one
+/// perfdata entry each, and one phrase for many healthy series. `now` is
+/// the server's time in unix seconds.
+#[must_use]
+pub fn judge_series(mut report: Report, series: &[Series], args: &Args, now: i64) -> Report {
+    let rules = judge::Rules::from_args(args);
+    let names: Vec<&str> = series.iter().map(|s| s.target.as_str()).collect();
+    let labels = labels::series_labels(&names, args.label.as_deref());
+    let mut judged = Vec::with_capacity(labels.len());
+    for (series, label) in series.iter().zip(&labels) {
+        let verdict = judge::judge(series, label, &rules, now);
+        judged.push((label.as_str(), verdict.perfdata.value()));
+        report.add_finding(verdict.finding);
+        report.add_perfdata(verdict.perfdata);
+    }
+    if judged.len() > 2
+        && let Some(nearest) = nearest_to_trouble(&judged, &rules)
+    {
+        // Many healthy series read as one phrase naming the one nearest a
+        // threshold, not as the first few of a list.
+        report = report.with_all_ok_summary("series within thresholds", &nearest);
+    }
+    report
+}
+
+/// `the highest servers.db04.load 2.5`: the series nearest its thresholds,
+/// the highest when they bound values from above (the usual case), the
+/// lowest when they only bound them from below (`-w 320: -c 315:`).
+fn nearest_to_trouble(judged: &[(&str, Option<f64>)], rules: &judge::Rules<'_>) -> Option<String> {
+    let thresholds = &rules.thresholds;
+    let ranges = [thresholds.warning(), thresholds.critical()];
+    let bounded_above = ranges.iter().flatten().any(|r| r.end().is_finite());
+    let bounded_below = ranges
+        .iter()
+        .flatten()
+        .any(|r| r.start().is_finite() && r.start() != 0.0);
+    let lowest = bounded_below && !bounded_above;
+    let valued = judged
+        .iter()
+        .filter_map(|&(label, value)| value.map(|v| (label, v)));
+    let (label, value) = if lowest {
+        valued.min_by(|a, b| a.1.total_cmp(&b.1))
+    } else {
+        valued.max_by(|a, b| a.1.total_cmp(&b.1))
+    }?;
+    let which = if lowest { "lowest" } else { "highest" };
+    Some(format!("the {which} {label} {}", rules.show(value)))
 }

@@ -13,7 +13,7 @@
 use std::fmt::Write as _;
 use std::process::Command;
 
-use check_graphite::{Args, LABEL, judge, labels};
+use check_graphite::{Args, LABEL};
 use clap::Parser as _;
 use nightwatch_core::Report;
 use nightwatch_graphite::Series;
@@ -47,17 +47,7 @@ fn output(flags: &[&str], reply: &[Series]) -> String {
             .chain(flags),
     )
     .unwrap_or_else(|e| panic!("{flags:?}: {e}"));
-    let rules = judge::Rules::from_args(&args);
-    let names: Vec<&str> = reply.iter().map(|s| s.target.as_str()).collect();
-    let mut report = Report::new(LABEL);
-    for (series, label) in reply
-        .iter()
-        .zip(labels::series_labels(&names, args.label.as_deref()))
-    {
-        let verdict = judge::judge(series, &label, &rules, NOW);
-        report.add_finding(verdict.finding);
-        report.add_perfdata(verdict.perfdata);
-    }
+    let report = check_graphite::judge_series(Report::new(LABEL), reply, &args, NOW);
     report.render()
 }
 
