@@ -362,6 +362,30 @@ fn two_connections_at_once_find_the_same_as_one() {
 }
 
 #[test]
+fn a_delay_between_connections_spaces_them_and_finds_the_same() {
+    // For servers that rate-limit: every connection after the first waits
+    // --delay, so the scan cannot take less than (connections - 1) delays.
+    let server = nginx(&TestCa::shared().leaf("delay"), INTERMEDIATE);
+    let plain = check(server.port(), &[], None);
+    let spaced = check(server.port(), &["--delay", "50ms"], None);
+    assert_eq!(plain.first_line(), spaced.first_line());
+    for label in ["suites_tls1_3", "suites_tls1_2", "connections"] {
+        assert_eq!(
+            plain.perfdata(label).value,
+            spaced.perfdata(label).value,
+            "{label}"
+        );
+    }
+    let connections = spaced.perfdata("connections").value.expect("a count");
+    let took = spaced.perfdata("time").value.expect("seconds");
+    assert!(
+        took >= (connections - 1.0) * 0.05,
+        "{connections} connections 50 ms apart took only {took} s:\n{}",
+        spaced.stdout()
+    );
+}
+
+#[test]
 fn verbose_shows_the_rustls_handshake_log() {
     let server = nginx(&TestCa::shared().leaf("verbose"), INTERMEDIATE);
     let port = server.port().to_string();
