@@ -495,17 +495,20 @@ impl BuildLayout {
             .ok_or_else(unexpected)?
             .to_string_lossy();
         let above = profile_dir.parent().ok_or_else(unexpected)?;
-        // Cargo marks the target dir itself with CACHEDIR.TAG; a triple
-        // directory between it and the profile has none.
-        let (target_dir, triple) = if above.join("CACHEDIR.TAG").exists() {
-            (above.to_owned(), None)
-        } else {
-            let target = above.parent().ok_or_else(unexpected)?;
-            (
-                target.to_owned(),
-                above.file_name().map(|t| t.to_string_lossy().into_owned()),
-            )
-        };
+        // Cargo keeps its rustc cache (.rustc_info.json) in the target dir
+        // itself, and marks it with CACHEDIR.TAG when it creates it (not when
+        // scripts/setup made `target/` first); a triple directory between it
+        // and the profile has neither.
+        let (target_dir, triple) =
+            if above.join(".rustc_info.json").exists() || above.join("CACHEDIR.TAG").exists() {
+                (above.to_owned(), None)
+            } else {
+                let target = above.parent().ok_or_else(unexpected)?;
+                (
+                    target.to_owned(),
+                    above.file_name().map(|t| t.to_string_lossy().into_owned()),
+                )
+            };
         Ok(BuildLayout {
             target_dir,
             profile_dir: profile_dir.to_owned(),
@@ -598,6 +601,19 @@ mod tests {
         );
 
         assert!(BuildLayout::from_test_exe(Path::new("/usr/bin/e2e")).is_err());
+    }
+
+    #[test]
+    fn a_target_dir_that_setup_made_before_cargo_is_still_the_target_dir() {
+        // scripts/setup-search-nodes writes target/search-nodes/ first, so
+        // Cargo never tags the directory; its rustc cache is there anyway.
+        let target = tempfile::tempdir().unwrap();
+        std::fs::write(target.path().join(".rustc_info.json"), "{}").unwrap();
+        let layout =
+            BuildLayout::from_test_exe(&target.path().join("debug/deps/e2e-0123abcd")).unwrap();
+        assert_eq!(layout.target_dir, target.path());
+        assert_eq!(layout.triple, None);
+        assert!(!layout.build_command_line().contains("--target "));
     }
 
     #[test]
