@@ -2,7 +2,10 @@
 //! each name a configuration dialect uses. Data, so later renderers (one per
 //! server stack) read the same table the scanner offers from.
 
+mod dialect;
 mod table;
+
+pub use dialect::{Dialect, NameError, resolve};
 
 use std::fmt;
 
