@@ -8,6 +8,7 @@
 
 pub mod args;
 pub mod cert;
+pub mod cert_verdict;
 pub mod policy;
 pub mod probe;
 pub mod scan;

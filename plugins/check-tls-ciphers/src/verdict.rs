@@ -4,14 +4,12 @@
 use std::time::Duration;
 
 use clap::ValueEnum;
-use nightwatch_core::display;
 use nightwatch_core::{Finding, State};
 
 use crate::cert::CertFacts;
+use crate::policy::Policy;
 use crate::scan::Scan;
 use crate::suites::{self, Version};
-
-const DAY: i64 = 86_400;
 
 /// A policy to judge against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
@@ -64,35 +62,6 @@ impl Profile {
     #[must_use]
     pub fn allows_group(self, group: u16) -> bool {
         GROUPS.contains(&group)
-    }
-
-    fn max_lifetime_days(self) -> i64 {
-        match self {
-            Profile::MozillaIntermediate => 366,
-            Profile::MozillaModern => 90,
-        }
-    }
-
-    /// Why the key is below the profile's minimum, if it is.
-    fn key_problem(self, cert: &CertFacts) -> Option<String> {
-        let curve_ok = matches!(cert.curve.as_deref(), Some("P-256" | "P-384"));
-        match (self, cert.key_type.as_str()) {
-            (_, "ECDSA") if curve_ok => None,
-            (Profile::MozillaIntermediate, "RSA") if cert.key_bits >= 2048 => None,
-            (Profile::MozillaIntermediate, "RSA") => {
-                Some(format!("RSA key of {} bits, below 2048", cert.key_bits))
-            }
-            (Profile::MozillaModern, kind) => Some(format!(
-                "{kind} key {}, the modern profile wants ECDSA P-256 or P-384",
-                cert.curve
-                    .as_deref()
-                    .map_or_else(|| format!("of {} bits", cert.key_bits), str::to_owned)
-            )),
-            (_, kind) => Some(format!(
-                "{kind} key of {} bits not in the profile",
-                cert.key_bits
-            )),
-        }
     }
 }
 
@@ -158,101 +127,27 @@ pub fn judge(
             }
         }
     }
-    for cert in certs {
-        findings.extend(judge_cert(profile, cert, expiry, now));
-    }
-    findings
-}
-
-fn judge_cert(
-    profile: Profile,
-    cert: &CertFacts,
-    expiry: ExpiryThresholds,
-    now: i64,
-) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    let which = if cert.key_type == "RSA" {
-        "RSA certificate"
-    } else {
-        "certificate"
-    };
-    let which = if cert.key_type == "ECDSA" {
-        "ECDSA certificate"
-    } else {
-        which
-    };
-    if let Some(problem) = profile.key_problem(cert) {
-        findings.push(Finding::new(State::Critical, problem));
-    }
-    let left = cert.not_after - now;
-    let at = display::clock(cert.not_after);
-    if left <= 0 {
-        findings.push(
-            Finding::new(
-                State::Critical,
-                format!("{which} expired {}", display::ago(secs(-left))),
-            )
-            .with_detail(format!(
-                "{which} expired {} ({at})",
-                display::ago(secs(-left))
-            )),
-        );
-    } else {
-        let remaining = secs(left);
-        let state = if remaining <= expiry.critical {
-            State::Critical
-        } else if remaining <= expiry.warning {
-            State::Warning
-        } else {
-            State::Ok
+    // Certificates are judged by cert_verdict against the profile's policy,
+    // with the -w/-c expiry times.
+    if let Some(policy) = Policy::profile(profile.name()) {
+        let policy = Policy {
+            expiry_warning: expiry.warning,
+            expiry_critical: expiry.critical,
+            ..policy
         };
-        if state != State::Ok {
-            findings.push(
-                Finding::new(
-                    state,
-                    format!("{which} expires {}", display::from_now(remaining)),
-                )
-                .with_detail(format!(
-                    "{which} expires {} ({at})",
-                    display::from_now(remaining)
-                )),
-            );
+        for cert in certs {
+            findings.extend(crate::cert_verdict::judge_cert(&policy, cert, now));
         }
     }
-    let lifetime_days = (cert.not_after - cert.not_before) / DAY;
-    if lifetime_days > profile.max_lifetime_days() {
-        findings.push(Finding::new(
-            State::Warning,
-            format!(
-                "{which} valid {lifetime_days} days, over {}",
-                profile.max_lifetime_days()
-            ),
-        ));
-    }
-    if !cert.name_matches {
-        findings.push(
-            Finding::new(State::Critical, format!("{which} does not name the host")).with_detail(
-                format!("{which} names {}, not the host", cert.names.join(", ")),
-            ),
-        );
-    }
-    if let Some(error) = &cert.chain_error {
-        findings.push(Finding::new(
-            State::Warning,
-            format!("{which} chain does not verify: {error}"),
-        ));
-    }
     findings
-}
-
-fn secs(seconds: i64) -> Duration {
-    Duration::from_secs(u64::try_from(seconds).unwrap_or(0))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::scan::VersionScan;
+
+    const DAY: i64 = 86_400;
 
     fn cert(key_type: &str, bits: u32, days_left: i64, lifetime: i64) -> CertFacts {
         CertFacts {
@@ -350,7 +245,7 @@ mod tests {
         assert!(
             f.iter().any(|f| f
                 .summary
-                .starts_with("RSA key of 4096 bits, the modern profile")),
+                .starts_with("RSA key of 4096 bits, mozilla-modern wants ECDSA")),
             "{f:?}"
         );
         let ok = judge(
@@ -361,24 +256,5 @@ mod tests {
             1000 * DAY,
         );
         assert!(ok.is_empty(), "{ok:?}");
-    }
-
-    #[test]
-    fn expired_mismatched_and_unverified_certificates() {
-        let mut c = cert("ECDSA", 256, -2, 30);
-        c.name_matches = false;
-        c.chain_error = Some("invalid peer certificate: UnknownIssuer".into());
-        let f = judge_cert(Profile::MozillaIntermediate, &c, EXPIRY, 1000 * DAY);
-        let states: Vec<State> = f.iter().map(|f| f.state).collect();
-        assert_eq!(
-            states,
-            [State::Critical, State::Critical, State::Warning],
-            "{f:?}"
-        );
-        assert!(
-            f[0].summary.starts_with("ECDSA certificate expired 2d"),
-            "{}",
-            f[0].summary
-        );
     }
 }
