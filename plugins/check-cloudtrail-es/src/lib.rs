@@ -13,7 +13,8 @@
 #![allow(clippy::doc_markdown)]
 
 pub mod args;
-pub mod event;
+/// The CloudTrail record reading, shared with check-change-window.
+pub use nightwatch_events::cloudtrail as event;
 pub mod judge;
 pub mod report;
 pub mod selection;

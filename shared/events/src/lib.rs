@@ -38,6 +38,11 @@
 //! - [`graphite::newest_per_series`]: the newest non-null point of each
 //!   series, as one event per series.
 //!
+//! [`cloudtrail`] reads a `CloudTrail` record (a document of the indices
+//! Logstash ships `CloudTrail` into): who, what, when, whether it wrote
+//! anything, what it acted on. check-cloudtrail-es judges them,
+//! check-change-window cross-checks the writes against change windows.
+//!
 //! [`EventArgs`] holds the command-line options of the es and file sources
 //! for a plugin to `#[command(flatten)]`; the group field is the plugin's
 //! own option (`--group-by`, `--host-field`), passed to the constructors.
@@ -61,6 +66,7 @@
 //! ```
 
 pub mod args;
+pub mod cloudtrail;
 pub mod es;
 pub mod file;
 pub mod graphite;

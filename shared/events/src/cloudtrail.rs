@@ -1,6 +1,9 @@
 //! A CloudTrail event as the search server returns it, read into what an
-//! operator needs: when, who, what, from where, and for security-group
-//! changes every permission granted or revoked.
+//! operator needs: when, who, what, from where, whether it changed
+//! anything (`readOnly`), what it acted on ([`Event::targets`]), and for
+//! security-group changes every permission granted or revoked.
+//! check-cloudtrail-es judges these; check-change-window cross-checks the
+//! write events against change windows.
 //!
 //! The shapes are AWS's documented ones (the CloudTrail record contents and
 //! the EC2 API's `ipPermissions` / `securityGroupRuleSet` /
@@ -10,6 +13,9 @@
 //! every field may be missing, of another type, stored nested
 //! (`{"userIdentity": {"arn": …}}`) or with a dotted name
 //! (`{"userIdentity.arn": …}`). Nothing here panics on any JSON.
+
+// AWS names (CloudTrail, StopLogging) are prose here, as AWS writes them.
+#![allow(clippy::doc_markdown)]
 
 use std::fmt;
 use std::net::IpAddr;
@@ -26,10 +32,21 @@ pub const SOURCE_FIELDS: &[&str] = &[
     "sourceIPAddress",
     "errorCode",
     "errorMessage",
+    "readOnly",
+    "resources*",
     "userIdentity*",
     "requestParameters*",
     "responseElements.securityGroupRuleSet*",
+    "responseElements.instancesSet*",
 ];
+
+/// A `query_string` clause that leaves out the calls CloudTrail marks
+/// read-only; events without the field stay (and are judged by name,
+/// [`Event::is_read_only`]).
+pub const NOT_READ_ONLY: &str = "NOT readOnly:true";
+
+/// Call names that only read, for events that carry no `readOnly`.
+const READ_PREFIXES: &[&str] = &["Get", "List", "Describe", "Head", "Lookup", "BatchGet"];
 
 /// Why a document could not be read as a CloudTrail event.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -232,6 +249,13 @@ pub struct Event {
     pub source_ip: Option<String>,
     pub principal: Principal,
     pub error: Option<CallError>,
+    /// `readOnly` as recorded: `None` when the event does not say.
+    pub read_only: Option<bool>,
+    /// The ARNs of the `resources` the event lists.
+    pub resources: Vec<String>,
+    /// Instances, databases, buckets and functions the request or its
+    /// reply names (ids, not ARNs).
+    pub named: Vec<String>,
     /// The security groups changed (ids, or names where the call used them).
     pub groups: Vec<String>,
     pub permissions: Vec<Permission>,
@@ -272,12 +296,90 @@ impl Event {
             source_ip: text(doc, "sourceIPAddress"),
             principal,
             error,
+            read_only: get(doc, "readOnly").and_then(boolean),
+            resources: get(doc, "resources")
+                .into_iter()
+                .flat_map(items)
+                .filter_map(|r| text(r, "ARN").or_else(|| text(r, "arn")))
+                .collect(),
+            named: Vec::new(),
             groups: Vec::new(),
             permissions: Vec::new(),
             name,
         };
         event.read_changes(doc);
+        event.read_named(doc);
         Ok(event)
+    }
+
+    /// Whether the call only read: `readOnly` when the event has it, else
+    /// a name that starts like a read (`Get…`, `List…`, `Describe…`).
+    #[must_use]
+    pub fn is_read_only(&self) -> bool {
+        self.read_only.unwrap_or_else(|| {
+            READ_PREFIXES.iter().any(|prefix| {
+                self.name
+                    .strip_prefix(prefix)
+                    .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()))
+            })
+        })
+    }
+
+    /// What the call acted on, as the names a change record lists as
+    /// hosts: each resource's ARN and its id (the part after the last `/`
+    /// or `:`, `i-0abc…` of `arn:aws:ec2:…:instance/i-0abc…`), the
+    /// instances, databases, buckets and functions the request names, and
+    /// the security groups changed. First seen first, each once.
+    #[must_use]
+    pub fn targets(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for arn in &self.resources {
+            push_unique(&mut out, arn.clone());
+            if let Some(id) = resource_id(arn) {
+                push_unique(&mut out, id.to_owned());
+            }
+        }
+        for name in self.named.iter().chain(&self.groups) {
+            push_unique(&mut out, name.clone());
+        }
+        out
+    }
+
+    /// The ids of instances, databases, buckets and functions the
+    /// request or the reply names.
+    fn read_named(&mut self, doc: &Value) {
+        let empty = Value::Null;
+        let request = get(doc, "requestParameters").unwrap_or(&empty);
+        for key in [
+            "instanceId",
+            "dBInstanceIdentifier",
+            "dBClusterIdentifier",
+            "bucketName",
+            "functionName",
+        ] {
+            if let Some(name) = text(request, key) {
+                push_unique(&mut self.named, name);
+            }
+        }
+        // StartInstances, StopInstances, TerminateInstances name them in
+        // the request; RunInstances only in its reply.
+        for place in [
+            get(request, "instancesSet"),
+            get(doc, "responseElements.instancesSet"),
+        ] {
+            for item in place.into_iter().flat_map(items) {
+                if let Some(id) = text(item, "instanceId") {
+                    push_unique(&mut self.named, id);
+                }
+            }
+        }
+        if let Some(set) = get(request, "resourcesSet") {
+            for item in items(set) {
+                if let Some(id) = text(item, "resourceId") {
+                    push_unique(&mut self.named, id);
+                }
+            }
+        }
     }
 
     /// Whether the call failed (an attempt, not a change).
@@ -452,6 +554,13 @@ fn rule_set_item(rule: &Value, direction: Direction) -> Permission {
         peers,
         rule_id: text(rule, "securityGroupRuleId"),
     }
+}
+
+/// The id at the end of an ARN: after the last `/`, else the last `:`.
+fn resource_id(arn: &str) -> Option<&str> {
+    let resource = arn.splitn(6, ':').nth(5)?;
+    let id = resource.rsplit(['/', ':']).next()?;
+    (!id.is_empty()).then_some(id)
 }
 
 fn push_unique(list: &mut Vec<String>, value: String) {
@@ -719,6 +828,54 @@ mod tests {
     }
 
     #[test]
+    fn writes_and_their_targets() {
+        let stop = Event::from_source(&json!({
+            "eventName": "StopInstances", "readOnly": false,
+            "requestParameters": {"instancesSet": {"items": [
+                {"instanceId": "i-0aaa"}, {"instanceId": "i-0bbb"}]}},
+            "resources": [{"ARN": "arn:aws:ec2:eu-west-1:123456789012:instance/i-0aaa",
+                           "type": "AWS::EC2::Instance"}]
+        }))
+        .unwrap();
+        assert!(!stop.is_read_only());
+        assert_eq!(
+            stop.targets(),
+            [
+                "arn:aws:ec2:eu-west-1:123456789012:instance/i-0aaa",
+                "i-0aaa",
+                "i-0bbb"
+            ]
+        );
+        let run = Event::from_source(&json!({
+            "eventName": "RunInstances", "readOnly": "false",
+            "responseElements.instancesSet.items": [{"instanceId": "i-0ccc"}]
+        }))
+        .unwrap();
+        assert_eq!(run.targets(), ["i-0ccc"]);
+        let bucket = Event::from_source(&json!({
+            "eventName": "PutBucketPolicy",
+            "requestParameters": {"bucketName": "logs"},
+            "resources": [{"ARN": "arn:aws:s3:::logs"}]
+        }))
+        .unwrap();
+        assert_eq!(bucket.targets(), ["arn:aws:s3:::logs", "logs"]);
+        let sg = Event::from_source(&world_ssh()).unwrap();
+        assert_eq!(sg.targets(), ["sg-0a1b2c3d4e5f67890"]);
+        assert!(!sg.is_read_only(), "no readOnly: judged by its name");
+    }
+
+    #[test]
+    fn reads_by_the_field_else_by_the_name() {
+        let read = |doc: Value| Event::from_source(&doc).unwrap().is_read_only();
+        assert!(read(json!({"eventName": "DescribeInstances"})));
+        assert!(read(json!({"eventName": "GetObject"})));
+        assert!(!read(json!({"eventName": "Getaway"})), "a word, not a prefix");
+        assert!(read(json!({"eventName": "StopInstances", "readOnly": true})));
+        assert!(!read(json!({"eventName": "ListThings", "readOnly": "false"})));
+        assert!(!read(json!({"eventName": "ConsoleLogin"})));
+    }
+
+    #[test]
     fn what_is_not_an_event_says_why() {
         assert_eq!(Event::parse(b"[1]"), Err(EventError::NotAnObject));
         assert_eq!(Event::parse(b"{}"), Err(EventError::NoEventName));
@@ -758,6 +915,7 @@ mod tests {
                     {"ipProtocol": protocol, "fromPort": from, "toPort": to,
                      "ipRanges": {"items": [{"cidrIp": cidr}]}}]}}});
             let event = Event::from_source(&doc).unwrap();
+            prop_assert!(event.targets().iter().all(|t| !t.is_empty()));
             let permission = &event.permissions[0];
             let (low, high) = permission.ports.unwrap();
             prop_assert!(low <= high);
