@@ -1402,6 +1402,14 @@ fn assert_installed(root: &Path, prefix: &str, plugindir: &str, sysconfdir: &str
         .expect("fish");
         assert!(fish.contains(&format!("complete -c {name}")), "{fish}");
     }
+    for example in shipped_files(&["nagios-config", "sensu-checks"]) {
+        let copy = under(&format!("{prefix}/share/nightwatch/{example}"));
+        assert!(
+            copy.exists(),
+            "{example} (subdirectories too) must be installed as {}",
+            copy.display()
+        );
+    }
     let manifest = fs::read_to_string(under(&format!(
         "{prefix}/share/nightwatch/install-manifest"
     )))
@@ -1412,6 +1420,28 @@ fn assert_installed(root: &Path, prefix: &str, plugindir: &str, sysconfdir: &str
             "the manifest lists {line}, which is not installed"
         );
     }
+}
+
+// Every file under these repository directories, relative to the root.
+fn shipped_files(dirs: &[&str]) -> Vec<String> {
+    fn walk(dir: &Path, root: &Path, out: &mut Vec<String>) {
+        for entry in fs::read_dir(dir).expect("read_dir") {
+            let path = entry.expect("dir entry").path();
+            if path.is_dir() {
+                walk(&path, root, out);
+            } else {
+                let relative = path.strip_prefix(root).expect("under the root");
+                out.push(relative.to_str().expect("utf-8").to_owned());
+            }
+        }
+    }
+    let root = repo_root();
+    let mut files = Vec::new();
+    for dir in dirs {
+        walk(&root.join(dir), &root, &mut files);
+    }
+    assert!(files.iter().any(|f| f.contains("/security/")), "{files:?}");
+    files
 }
 
 #[test]
