@@ -294,6 +294,14 @@ impl NginxBuilder {
         self
     }
 
+    /// Listens on `port` instead of a fresh one: a restarted server keeps
+    /// the address its monitors know.
+    #[must_use]
+    pub fn on_port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
     /// The port it will listen on (known before start, for snippets).
     #[must_use]
     pub fn port(&self) -> u16 {
