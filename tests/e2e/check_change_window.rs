@@ -496,3 +496,94 @@ fn observed_changes_in_a_json_lines_file_are_cross_checked_too() {
         .first_line_contains("CMB-42 window ended 30m ago, still approved")
         .perfdata_has("unplanned=0");
 }
+
+// ---- CloudTrail write events -----------------------------------------
+
+/// 2026-12-02T13:00:00Z.
+const TRAIL_HOUR: i64 = 1_796_216_400;
+
+/// CloudTrail records as Logstash ships them (`@timestamp` from
+/// `eventTime`): writes on two instances, a read, a failed call and a
+/// write on no host.
+fn trail_events() -> Vec<serde_json::Value> {
+    let identity = |user: &str| {
+        json!({"type": "IAMUser", "arn": format!("arn:aws:iam::123456789012:user/{user}"),
+               "accountId": "123456789012", "userName": user})
+    };
+    let instance = |id: &str| {
+        json!([{"ARN": format!("arn:aws:ec2:eu-west-1:123456789012:instance/{id}"),
+                "accountId": "123456789012", "type": "AWS::EC2::Instance"}])
+    };
+    let event = |at: &str, name: &str, user: &str, read_only: bool| {
+        json!({"@timestamp": at, "eventTime": at, "eventName": name, "readOnly": read_only,
+               "eventSource": "ec2.amazonaws.com", "awsRegion": "eu-west-1",
+               "sourceIPAddress": "203.0.113.7", "userIdentity": identity(user)})
+    };
+    let mut covered = event("2026-12-02T13:20:00Z", "RebootInstances", "alice", false);
+    covered["requestParameters"] = json!({"instancesSet": {"items": [{"instanceId": "i-0aaa"}]}});
+    covered["resources"] = instance("i-0aaa");
+    let mut unplanned = event("2026-12-02T13:30:00Z", "StopInstances", "mallory", false);
+    unplanned["requestParameters"] = json!({"instancesSet": {"items": [{"instanceId": "i-0bbb"}]}});
+    unplanned["resources"] = instance("i-0bbb");
+    let mut read = event(
+        "2026-12-02T13:40:00Z",
+        "DescribeInstanceAttribute",
+        "carol",
+        true,
+    );
+    read["requestParameters"] = json!({"instanceId": "i-0bbb", "attribute": "userData"});
+    let mut failed = event("2026-12-02T13:45:00Z", "TerminateInstances", "eve", false);
+    failed["requestParameters"] = json!({"instancesSet": {"items": [{"instanceId": "i-0bbb"}]}});
+    failed["errorCode"] = json!("Client.UnauthorizedOperation");
+    let mut iam = event("2026-12-02T13:50:00Z", "CreateUser", "dave", false);
+    iam["eventSource"] = json!("iam.amazonaws.com");
+    vec![covered, unplanned, read, failed, iam]
+}
+
+#[test]
+fn cloudtrail_writes_in_a_real_search_node_outside_any_window_are_critical() {
+    let node = SearchNode::shared(SearchFlavor::OpenSearch2);
+    let index = "ccw-cloudtrail-2026.12.02";
+    node.delete_index(index);
+    node.index_docs(index, &trail_events());
+    let records = scratch_dir("ccw-cloudtrail");
+    // i-0aaa has an approved window 13:00-14:00 UTC; i-0bbb has none.
+    approved_record(
+        records.path(),
+        "CMB-51",
+        "[i-0aaa]",
+        TRAIL_HOUR,
+        TRAIL_HOUR + 3600,
+        "done",
+    );
+    let check = |host: &str| {
+        plugin(BIN)
+            .arg("--changes")
+            .arg(records.path())
+            .args(["--host", host, "--at", "2026-12-02T14:30:00Z"])
+            .args(["--lookback", "2h", "--observed", "cloudtrail"])
+            .args(["--url", &node.url(), "--index", "ccw-cloudtrail-%Y.%m.%d"])
+            .run()
+    };
+    check("i-0bbb")
+        .state_is(State::Critical)
+        .first_line_is(
+            "CHANGE CRITICAL: unplanned change on i-0bbb by mallory at 2026-12-02T13:30:00Z",
+        )
+        .long_text_contains(
+            "StopInstances by arn:aws:iam::123456789012:user/mallory (ec2.amazonaws.com, eu-west-1) from 203.0.113.7",
+        )
+        // The read and the failed call on the same instance are no change.
+        .stdout_lacks("DescribeInstanceAttribute")
+        .stdout_lacks("TerminateInstances")
+        .long_text_contains("left out: 1 failed calls (attempts, not changes), 1 write events naming no host")
+        .perfdata_has("unplanned=1");
+    // The reboot on i-0aaa fell in CMB-51's approved window.
+    check("i-0aaa")
+        .state_is(State::Ok)
+        .long_text_contains("1 observed changes in the last 2h")
+        .long_text_contains("ccw-cloudtrail-%Y.%m.%d, 0 unplanned")
+        .stdout_lacks("unplanned change")
+        .perfdata_has("unplanned=0");
+    node.delete_index(index);
+}

@@ -109,7 +109,7 @@ pub fn check(args: &Args, context: &Context) -> Result<Report, ChangeWindowError
     };
     if observed::source_options_without_source(&args.observed) {
         return Err(ChangeWindowError::Usage(
-            "a source of observed changes was described but not asked for: add --observed es or --observed file".into(),
+            "a source of observed changes was described but not asked for: add --observed es, file or cloudtrail".into(),
         ));
     }
     let observed = match args.observed.observed {
@@ -131,7 +131,13 @@ pub fn check(args: &Args, context: &Context) -> Result<Report, ChangeWindowError
         require: args.require.clone(),
     };
     let mut report = judge_all(&records, &rules, &freeze, args, context);
-    if let Some((seen, more, described)) = observed {
+    if let Some(reading) = observed {
+        let observed::Reading {
+            observed: seen,
+            more,
+            described,
+            left_out,
+        } = reading;
         let unplanned = observed::judge(&seen, &records.changes, args.observed.skew);
         let count = unplanned.len();
         for finding in unplanned {
@@ -147,6 +153,9 @@ pub fn check(args: &Args, context: &Context) -> Result<Report, ChangeWindowError
                 ""
             }
         ));
+        if !left_out.is_empty() {
+            report.add_detail(format!("left out: {}", left_out.join(", ")));
+        }
         report.add_perfdata(Perfdata::new("unplanned", Some(count as f64)).with_min(0.0));
     }
     Ok(report)

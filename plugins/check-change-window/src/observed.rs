@@ -1,13 +1,23 @@
 //! The cross-check: changes observed on the hosts (deploy events in
-//! Elasticsearch/OpenSearch, lines of a JSON-lines file, both read through
-//! `nightwatch_events`) that no approved, open window covers.
+//! Elasticsearch/OpenSearch, lines of a JSON-lines file, `CloudTrail`
+//! write events, all read through `nightwatch_events`) that no approved,
+//! open window covers.
+//!
+//! A `CloudTrail` event's host is what the call acted on
+//! ([`cloudtrail::Event::targets`]: the resources' ARNs and ids, the
+//! instances, databases, buckets and functions the request names, the
+//! security groups changed), or the field `--host-field` names when
+//! given. A record lists such names (`i-0abc…`, an ARN, a glob of them)
+//! in `hosts`; one of them in an approved window covers the event.
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use clap::ValueEnum;
 use jiff::{SignedDuration, Timestamp};
 use nightwatch_core::duration::parse_duration;
 use nightwatch_core::{Finding, State};
+use nightwatch_events::cloudtrail;
 use nightwatch_events::{Event, EventArgs, EventSource, EventsError, Window};
 use serde_json::Value;
 
@@ -22,6 +32,10 @@ pub enum Source {
     Es,
     /// A JSON-lines file (--path, --line-format json)
     File,
+    /// CloudTrail write events in Elasticsearch/OpenSearch (--url or -H,
+    /// --index): read-only and failed calls are left out; the host is what
+    /// the call acted on (instance id, resource ARN or id), or --host-field
+    Cloudtrail,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -33,9 +47,10 @@ pub struct ObservedArgs {
     pub observed: Option<Source>,
 
     /// Field naming the host an observed change happened on (a keyword
-    /// field for es: host.keyword)
-    #[arg(long, value_name = "FIELD", default_value = "host")]
-    pub host_field: String,
+    /// field for es: host.keyword) [default: host; cloudtrail: what the
+    /// call acted on]
+    #[arg(long, value_name = "FIELD")]
+    pub host_field: Option<String>,
 
     /// Field naming who made an observed change
     #[arg(long, value_name = "FIELD", default_value = "user")]
@@ -60,13 +75,30 @@ pub struct ObservedArgs {
 /// At most this many observed changes are read per run; more is said.
 const EVENT_LIMIT: usize = 1000;
 
+/// The host field of es and file sources when `--host-field` is not given.
+const DEFAULT_HOST_FIELD: &str = "host";
+
 /// One change seen on a host.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Observed {
     pub at: Timestamp,
+    /// The name said in messages.
     pub host: String,
+    /// Other names of the same thing (a `CloudTrail` resource's ARN beside
+    /// its id): a window on any of them covers the change.
+    pub aliases: Vec<String>,
     pub who: Option<String>,
     pub what: Option<String>,
+}
+
+/// What a source gave: the changes, whether there were more than were
+/// read, the source for messages, and what was left out and why.
+#[derive(Debug, Clone, Default)]
+pub struct Reading {
+    pub observed: Vec<Observed>,
+    pub more: bool,
+    pub described: String,
+    pub left_out: Vec<String>,
 }
 
 fn text_of(value: Option<&Value>) -> Option<String> {
@@ -80,17 +112,77 @@ fn text_of(value: Option<&Value>) -> Option<String> {
 
 impl Observed {
     fn from_event(event: &Event, args: &ObservedArgs) -> Option<Observed> {
+        let field = args.host_field.as_deref().unwrap_or(DEFAULT_HOST_FIELD);
         let host = event
             .group
             .clone()
-            .or_else(|| text_of(event.field(&args.host_field)))?;
+            .or_else(|| text_of(event.field(field)))?;
         Some(Observed {
             at: event.at,
             host,
+            aliases: Vec::new(),
             who: text_of(event.field(&args.who_field)),
             what: text_of(event.field(&args.what_field)),
         })
     }
+
+    /// Every name the change is known by.
+    fn names(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.host.as_str()).chain(self.aliases.iter().map(String::as_str))
+    }
+}
+
+/// Why a `CloudTrail` document is not an observed change, if it is not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Skip {
+    NotCloudtrail,
+    ReadOnly,
+    Failed,
+    NoHost,
+}
+
+/// A `CloudTrail` document as an observed change: the write, who made it
+/// and what it acted on (`host_field`'s values instead, when given).
+fn from_cloudtrail(event: &Event, host_field: Option<&str>) -> Result<Observed, Skip> {
+    let record = cloudtrail::Event::from_source(&Value::Object(event.fields.clone()))
+        .map_err(|_| Skip::NotCloudtrail)?;
+    if record.is_read_only() {
+        return Err(Skip::ReadOnly);
+    }
+    if record.failed() {
+        return Err(Skip::Failed);
+    }
+    let mut names = match host_field {
+        Some(field) => match event.field(field) {
+            Some(Value::Array(values)) => values.iter().filter_map(|v| text_of(Some(v))).collect(),
+            value => text_of(value).into_iter().collect(),
+        },
+        None => record.targets(),
+    };
+    // The short id leads: `i-0abc…` reads better than its ARN.
+    if let Some(short) = names.iter().position(|n| !n.starts_with("arn:")) {
+        names.swap(0, short);
+    }
+    let mut names = names.into_iter();
+    let host = names.next().ok_or(Skip::NoHost)?;
+    let place: Vec<&str> = [record.source.as_deref(), record.region.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut what = format!("{} by {}", record.name, record.principal.identity());
+    if !place.is_empty() {
+        let _ = write!(what, " ({})", place.join(", "));
+    }
+    if let Some(ip) = &record.source_ip {
+        let _ = write!(what, " from {ip}");
+    }
+    Ok(Observed {
+        at: event.at,
+        host,
+        aliases: names.collect(),
+        who: Some(record.principal.short()),
+        what: Some(what),
+    })
 }
 
 /// Whether any user option of the sources was given without `--observed`.
@@ -106,6 +198,8 @@ pub fn source_options_without_source(args: &ObservedArgs) -> bool {
             || events.search.hostname.is_some())
 }
 
+const USER_AGENT: &str = concat!("check-change-window/", env!("CARGO_PKG_VERSION"));
+
 /// Reads the observed changes of `hosts` (all hosts when `None`) in the
 /// `lookback` before `now`.
 pub fn read(
@@ -114,16 +208,12 @@ pub fn read(
     now: Timestamp,
     hosts: Option<&[String]>,
     timeout: Duration,
-) -> Result<(Vec<Observed>, bool, String), EventsError> {
+) -> Result<Reading, EventsError> {
     let window = Window::ending_at(now, args.lookback);
-    let field = Some(args.host_field.as_str());
+    let field = Some(args.host_field.as_deref().unwrap_or(DEFAULT_HOST_FIELD));
     let (events, described) = match source {
         Source::Es => {
-            let source = args.events.es_source(
-                field,
-                timeout,
-                concat!("check-change-window/", env!("CARGO_PKG_VERSION")),
-            )?;
+            let source = args.events.es_source(field, timeout, USER_AGENT)?;
             (
                 source.events_in(&window, hosts, EVENT_LIMIT)?,
                 source.describe(),
@@ -136,13 +226,68 @@ pub fn read(
                 source.describe(),
             )
         }
+        Source::Cloudtrail => return read_cloudtrail(args, &window, hosts, timeout),
     };
-    let observed = events
-        .events
-        .iter()
-        .filter_map(|event| Observed::from_event(event, args))
-        .collect();
-    Ok((observed, events.more, described))
+    Ok(Reading {
+        observed: events
+            .events
+            .iter()
+            .filter_map(|event| Observed::from_event(event, args))
+            .collect(),
+        more: events.more,
+        described,
+        left_out: Vec::new(),
+    })
+}
+
+/// `CloudTrail` write events: the server leaves out what is marked
+/// read-only, the record reading the rest (reads by name, failed calls),
+/// and the hosts are matched here: an event names several.
+fn read_cloudtrail(
+    args: &ObservedArgs,
+    window: &Window,
+    hosts: Option<&[String]>,
+    timeout: Duration,
+) -> Result<Reading, EventsError> {
+    let mut events_args = args.events.clone();
+    events_args.query = Some(match args.events.query.as_deref().map(str::trim) {
+        Some(query) if !query.is_empty() => format!("({query}) AND {}", cloudtrail::NOT_READ_ONLY),
+        _ => cloudtrail::NOT_READ_ONLY.to_owned(),
+    });
+    let source = events_args.es_source(None, timeout, USER_AGENT)?;
+    let events = source.events_in(window, None, EVENT_LIMIT)?;
+    let mut reading = Reading {
+        more: events.more,
+        described: source.describe(),
+        ..Reading::default()
+    };
+    let mut skipped = [0_usize; 4];
+    for event in &events.events {
+        match from_cloudtrail(event, args.host_field.as_deref()) {
+            Ok(observed) => {
+                let wanted = hosts.is_none_or(|hosts| {
+                    observed
+                        .names()
+                        .any(|name| hosts.iter().any(|h| h.eq_ignore_ascii_case(name)))
+                });
+                if wanted {
+                    reading.observed.push(observed);
+                }
+            }
+            Err(skip) => skipped[skip as usize] += 1,
+        }
+    }
+    for (count, why) in skipped.into_iter().zip([
+        "documents that are not CloudTrail events (no eventName)",
+        "read-only calls",
+        "failed calls (attempts, not changes)",
+        "write events naming no host (IAM, account-wide)",
+    ]) {
+        if count > 0 {
+            reading.left_out.push(format!("{count} {why}"));
+        }
+    }
+    Ok(reading)
 }
 
 /// Whether an approved change's window on this host covers the instant,
@@ -169,7 +314,10 @@ pub fn covered_by<'a>(
             .checked_add(skew)
             .unwrap_or(window.end.timestamp);
         is_approved(change)
-            && change.hosts.iter().any(|h| h.matches(&observed.host))
+            && change
+                .hosts
+                .iter()
+                .any(|h| observed.names().any(|name| h.matches(name)))
             && from <= observed.at
             && observed.at <= to
     })
@@ -237,6 +385,7 @@ mod tests {
         Observed {
             at: parse_time(at).unwrap().timestamp,
             host: host.into(),
+            aliases: Vec::new(),
             who: Some("carol".into()),
             what: Some("deploy\nmore lines".into()),
         }
@@ -318,5 +467,81 @@ mod tests {
             )
         );
         assert!(found.iter().all(|f| f.state == State::Critical));
+    }
+
+    fn trail(doc: &serde_json::Value) -> Event {
+        let serde_json::Value::Object(fields) = doc.clone() else {
+            unreachable!()
+        };
+        Event {
+            at: parse_time("2026-12-02T13:20:00Z").unwrap().timestamp,
+            group: None,
+            id: None,
+            fields,
+        }
+    }
+
+    #[test]
+    fn cloudtrail_writes_are_changes_on_what_they_acted_on() {
+        let stop = trail(&serde_json::json!({
+            "eventName": "StopInstances", "readOnly": false,
+            "eventSource": "ec2.amazonaws.com", "awsRegion": "eu-west-1",
+            "sourceIPAddress": "203.0.113.7",
+            "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::123456789012:user/mallory"},
+            "resources": [{"ARN": "arn:aws:ec2:eu-west-1:123456789012:instance/i-0aaa"}],
+        }));
+        let observed = from_cloudtrail(&stop, None).unwrap();
+        assert_eq!(observed.host, "i-0aaa");
+        assert_eq!(
+            observed.aliases,
+            ["arn:aws:ec2:eu-west-1:123456789012:instance/i-0aaa"]
+        );
+        assert_eq!(observed.who.as_deref(), Some("mallory"));
+        assert_eq!(
+            observed.what.as_deref(),
+            Some(
+                "StopInstances by arn:aws:iam::123456789012:user/mallory (ec2.amazonaws.com, eu-west-1) from 203.0.113.7"
+            )
+        );
+        // A record naming the ARN (or a glob of it) covers the id too.
+        let arn_window = change(
+            "A",
+            "[\"arn:aws:ec2:*:instance/i-0aaa\"]",
+            "2026-12-02T13:00:00Z",
+            "2026-12-02T14:00:00Z",
+            true,
+        );
+        assert!(covered_by(&observed, std::slice::from_ref(&arn_window), SKEW).is_some());
+
+        let tagged = trail(&serde_json::json!({
+            "eventName": "RebootInstances", "tags": {"Name": ["web01", "web01.example"]}}));
+        let by_field = from_cloudtrail(&tagged, Some("tags.Name")).unwrap();
+        assert_eq!(
+            (by_field.host.as_str(), by_field.aliases.len()),
+            ("web01", 1)
+        );
+
+        for (doc, skip) in [
+            (
+                serde_json::json!({"eventName": "DescribeInstances"}),
+                Skip::ReadOnly,
+            ),
+            (
+                serde_json::json!({"eventName": "StopInstances", "readOnly": true}),
+                Skip::ReadOnly,
+            ),
+            (
+                serde_json::json!({"eventName": "StopInstances", "errorCode": "UnauthorizedOperation",
+                    "requestParameters": {"instanceId": "i-0aaa"}}),
+                Skip::Failed,
+            ),
+            (serde_json::json!({"eventName": "CreateUser"}), Skip::NoHost),
+            (
+                serde_json::json!({"message": "not a trail"}),
+                Skip::NotCloudtrail,
+            ),
+        ] {
+            assert_eq!(from_cloudtrail(&trail(&doc), None), Err(skip), "{doc}");
+        }
     }
 }

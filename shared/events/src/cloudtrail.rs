@@ -869,9 +869,16 @@ mod tests {
         let read = |doc: Value| Event::from_source(&doc).unwrap().is_read_only();
         assert!(read(json!({"eventName": "DescribeInstances"})));
         assert!(read(json!({"eventName": "GetObject"})));
-        assert!(!read(json!({"eventName": "Getaway"})), "a word, not a prefix");
-        assert!(read(json!({"eventName": "StopInstances", "readOnly": true})));
-        assert!(!read(json!({"eventName": "ListThings", "readOnly": "false"})));
+        assert!(
+            !read(json!({"eventName": "Getaway"})),
+            "a word, not a prefix"
+        );
+        assert!(read(
+            json!({"eventName": "StopInstances", "readOnly": true})
+        ));
+        assert!(!read(
+            json!({"eventName": "ListThings", "readOnly": "false"})
+        ));
         assert!(!read(json!({"eventName": "ConsoleLogin"})));
     }
 
