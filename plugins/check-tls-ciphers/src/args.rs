@@ -23,9 +23,16 @@ pub struct Args {
     #[arg(short = 'H', long, value_name = "HOST")]
     pub host: String,
 
-    /// TCP port
-    #[arg(short = 'p', long, default_value_t = 443)]
+    /// TCP port [default: 443; with --starttls the protocol's: smtp 25,
+    /// imap 143, pop3 110, ftp 21, postgres 5432, ldap 389]
+    #[arg(short = 'p', long, default_value_t = 443, hide_default_value = true,
+          default_value_ifs = crate::starttls::Protocol::ALL.map(|p| ("starttls", p.arg(), Some(p.default_port_text()))))]
     pub port: u16,
+
+    /// Speak this protocol's plaintext preamble first and upgrade to TLS
+    /// (SSLRequest for postgres, the StartTLS operation for ldap)
+    #[arg(long, value_enum, value_name = "PROTOCOL")]
+    pub starttls: Option<crate::starttls::Protocol>,
 
     /// Server name sent in SNI [default: the host, none for an IP address]
     #[arg(long, value_name = "NAME")]

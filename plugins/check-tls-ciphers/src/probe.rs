@@ -5,6 +5,7 @@ use std::io::{ErrorKind, Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
+use crate::starttls::{self, Protocol, StarttlsError};
 use crate::wire::{Hello, Progress, Reply, WireError, parse_reply};
 
 /// How one probe ended.
@@ -19,13 +20,23 @@ pub enum Outcome {
     Garbage(WireError),
 }
 
-/// The connection itself failed: the port is closed or unreachable.
+/// The connection itself failed: the port is closed or unreachable, or
+/// the plaintext preamble of `--starttls` did not end in a go-ahead.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot connect to {addr}")]
-pub struct ConnectError {
-    pub addr: SocketAddr,
-    #[source]
-    pub source: std::io::Error,
+pub enum ConnectError {
+    #[error("cannot connect to {addr}")]
+    Tcp {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{protocol} STARTTLS with {addr} failed: {source}")]
+    Starttls {
+        addr: SocketAddr,
+        protocol: Protocol,
+        #[source]
+        source: StarttlsError,
+    },
 }
 
 /// Sends hellos to one server.
@@ -37,6 +48,8 @@ pub struct Prober {
     pub read_timeout: Duration,
     /// Pause between connections, for servers that rate-limit.
     pub delay: Duration,
+    /// The plaintext preamble every connection speaks first.
+    pub starttls: Option<Protocol>,
     connections: u32,
     last: Option<Instant>,
     /// The slowest first byte of an answer so far.
@@ -63,10 +76,19 @@ impl Prober {
             sni,
             read_timeout,
             delay,
+            starttls: None,
             connections: 0,
             last: None,
             slowest: None,
         }
+    }
+
+    /// The same prober, speaking `protocol`'s preamble (`--starttls`)
+    /// before every hello and handshake.
+    #[must_use]
+    pub fn with_starttls(mut self, protocol: Option<Protocol>) -> Prober {
+        self.starttls = protocol;
+        self
     }
 
     /// A prober for the same server and settings with its own count, for
@@ -74,6 +96,7 @@ impl Prober {
     #[must_use]
     pub fn fork(&self) -> Prober {
         Prober::new(self.addr, self.sni.clone(), self.read_timeout, self.delay)
+            .with_starttls(self.starttls)
     }
 
     /// Adds the connections a fork made.
@@ -98,7 +121,9 @@ impl Prober {
         self.connections
     }
 
-    /// Opens a connection, honouring `--delay`; counted.
+    /// Opens a connection, honouring `--delay`; counted. With `--starttls`
+    /// the stream comes back after the server's go-ahead, ready for the
+    /// ClientHello, so hand-built hellos and rustls alike start there.
     pub fn connect(&mut self) -> Result<TcpStream, ConnectError> {
         if let Some(last) = self.last {
             let wait = self.delay.saturating_sub(last.elapsed());
@@ -108,15 +133,24 @@ impl Prober {
         }
         self.last = Some(Instant::now());
         self.connections += 1;
-        let stream =
+        let mut stream =
             TcpStream::connect_timeout(&self.addr, self.read_timeout).map_err(|source| {
-                ConnectError {
+                ConnectError::Tcp {
                     addr: self.addr,
                     source,
                 }
             })?;
         // Hellos are single writes; Nagle would only delay them.
         let _ = stream.set_nodelay(true);
+        if let Some(protocol) = self.starttls {
+            starttls::negotiate(&mut stream, protocol, self.read_timeout).map_err(|source| {
+                ConnectError::Starttls {
+                    addr: self.addr,
+                    protocol,
+                    source,
+                }
+            })?;
+        }
         Ok(stream)
     }
 
