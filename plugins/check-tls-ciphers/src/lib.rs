@@ -14,6 +14,7 @@ pub mod policy_cli;
 pub mod probe;
 pub mod render;
 pub mod scan;
+pub mod starttls;
 pub mod suites;
 pub mod verdict;
 pub mod wire;
@@ -110,7 +111,8 @@ pub fn check(args: &Args, context: &Context) -> Result<Report, CheckTlsError> {
         .remaining()
         .saturating_sub(REPLY_MARGIN)
         .clamp(Duration::from_millis(100), MAX_READ_WAIT);
-    let mut prober = Prober::new(addr, sni.clone(), read_timeout, args.delay);
+    let mut prober =
+        Prober::new(addr, sni.clone(), read_timeout, args.delay).with_starttls(args.starttls);
     context.doing(format!("scanning {addr}"));
     let scan = scan::scan(&mut prober, args.max_parallel > 1)?;
 
