@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    check_tls_ciphers::policy_cli::main()
+}
