@@ -3,9 +3,11 @@
 //! server stack) read the same table the scanner offers from.
 
 mod dialect;
+mod erlang;
+mod openssl;
 mod table;
 
-pub use dialect::{Dialect, NameError, resolve};
+pub use dialect::{Dialect, NameError, resolve, resolve_group};
 
 use std::fmt;
 
@@ -101,6 +103,16 @@ pub struct Suite {
     /// OpenSSL's name (nginx, Apache, HAProxy, RabbitMQ); empty when OpenSSL
     /// never knew the suite. TLS 1.3 suites use the IANA name.
     pub openssl: &'static str,
+    /// GnuTLS's name (`TLS_ECDHE_RSA_AES_256_GCM_SHA384`); empty when
+    /// GnuTLS 3.7 does not implement the suite.
+    pub gnutls: &'static str,
+    /// The JDK's name: IANA's, with `SSL_` for the oldest suites; empty when
+    /// OpenJDK 17 does not implement the suite.
+    pub java: &'static str,
+    /// Erlang/OTP ssl's old-style tuple (`{ecdhe_rsa,aes_256_gcm,aead,sha384}`,
+    /// three elements when the suite uses the default PRF); empty when OTP 25
+    /// does not know the suite.
+    pub erlang: &'static str,
     /// Key exchange: `ECDHE`, `DHE`, `RSA` (static), `any` for TLS 1.3.
     pub kx: &'static str,
     /// Authentication: `RSA`, `ECDSA`, `None` (anonymous), `any` for TLS 1.3.
@@ -110,6 +122,8 @@ pub struct Suite {
     /// `AEAD`, or the HMAC hash: `SHA1`, `SHA256`, `MD5`.
     pub mac: &'static str,
     pub min_version: MinVersion,
+    /// How OpenSSL's cipher strings see it; `None` when OpenSSL never had it.
+    openssl_attrs: Option<openssl::Attrs>,
 }
 
 impl Suite {
@@ -118,22 +132,37 @@ impl Suite {
         code: u16,
         iana: &'static str,
         openssl: &'static str,
+        gnutls: &'static str,
+        java: &'static str,
+        erlang: &'static str,
         kx: &'static str,
         auth: &'static str,
         enc: &'static str,
         mac: &'static str,
         min_version: MinVersion,
+        openssl_attrs: Option<openssl::Attrs>,
     ) -> Suite {
         Suite {
             code,
             iana,
             openssl,
+            gnutls,
+            java,
+            erlang,
             kx,
             auth,
             enc,
             mac,
             min_version,
+            openssl_attrs,
         }
+    }
+
+    /// Whether Debian 12's OpenSSL 3 (the one the registry was generated
+    /// from) still has this suite, rather than only older OpenSSL releases.
+    #[must_use]
+    pub fn in_openssl3(&self) -> bool {
+        self.openssl_attrs.is_some_and(|a| a.known)
     }
 
     /// Whether a ClientHello for `version` should offer it.
@@ -224,109 +253,182 @@ pub struct Group {
     pub iana: &'static str,
     /// OpenSSL's name where it differs (`prime256v1`), else the IANA name.
     pub openssl: &'static str,
+    /// GnuTLS's (`SECP256R1`, priority strings write `GROUP-SECP256R1`);
+    /// empty where GnuTLS 3.7 lacks it (`gnutls-cli -l`).
+    pub gnutls: &'static str,
+    /// The JDK's (`jdk.tls.namedGroups`); empty where the JDK lacks it.
+    pub java: &'static str,
+    /// Erlang/OTP ssl's atom (`supported_groups`, `eccs`); empty where OTP
+    /// lacks it.
+    pub erlang: &'static str,
     /// Usable for TLS ≤ 1.2 ECDHE (not finite-field or post-quantum).
     pub ec_tls12: bool,
 }
 
-/// The groups offered, in order.
+/// The groups offered, in order. Names as `gnutls-cli -l`, the JDK 25's
+/// `SSLParameters::getNamedGroups`, OTP 25's `ssl:groups()` and
+/// `ssl:eccs()` list them (tests/e2e/tls_registry.rs checks them).
 pub static GROUPS: &[Group] = &[
     Group {
         code: 0x11EC,
         iana: "X25519MLKEM768",
         openssl: "X25519MLKEM768",
+        gnutls: "",
+        java: "",
+        erlang: "",
         ec_tls12: false,
     },
     Group {
         code: 29,
         iana: "x25519",
         openssl: "X25519",
+        gnutls: "X25519",
+        java: "x25519",
+        erlang: "x25519",
         ec_tls12: true,
     },
     Group {
         code: 23,
         iana: "secp256r1",
         openssl: "prime256v1",
+        gnutls: "SECP256R1",
+        java: "secp256r1",
+        erlang: "secp256r1",
         ec_tls12: true,
     },
     Group {
         code: 24,
         iana: "secp384r1",
         openssl: "secp384r1",
+        gnutls: "SECP384R1",
+        java: "secp384r1",
+        erlang: "secp384r1",
         ec_tls12: true,
     },
     Group {
         code: 25,
         iana: "secp521r1",
         openssl: "secp521r1",
+        gnutls: "SECP521R1",
+        java: "secp521r1",
+        erlang: "secp521r1",
         ec_tls12: true,
     },
     Group {
         code: 30,
         iana: "x448",
         openssl: "X448",
+        gnutls: "X448",
+        java: "x448",
+        erlang: "x448",
         ec_tls12: true,
     },
     Group {
         code: 26,
         iana: "brainpoolP256r1",
         openssl: "brainpoolP256r1",
+        gnutls: "",
+        java: "",
+        erlang: "brainpoolP256r1",
         ec_tls12: true,
     },
     Group {
         code: 27,
         iana: "brainpoolP384r1",
         openssl: "brainpoolP384r1",
+        gnutls: "",
+        java: "",
+        erlang: "brainpoolP384r1",
         ec_tls12: true,
     },
     Group {
         code: 28,
         iana: "brainpoolP512r1",
         openssl: "brainpoolP512r1",
+        gnutls: "",
+        java: "",
+        erlang: "brainpoolP512r1",
         ec_tls12: true,
     },
     Group {
         code: 22,
         iana: "secp256k1",
         openssl: "secp256k1",
+        gnutls: "",
+        java: "",
+        erlang: "secp256k1",
         ec_tls12: true,
     },
     Group {
         code: 21,
         iana: "secp224r1",
         openssl: "secp224r1",
+        gnutls: "SECP224R1",
+        java: "",
+        erlang: "secp224r1",
         ec_tls12: true,
     },
     Group {
         code: 0x0100,
         iana: "ffdhe2048",
         openssl: "ffdhe2048",
+        gnutls: "FFDHE2048",
+        java: "ffdhe2048",
+        erlang: "ffdhe2048",
         ec_tls12: false,
     },
     Group {
         code: 0x0101,
         iana: "ffdhe3072",
         openssl: "ffdhe3072",
+        gnutls: "FFDHE3072",
+        java: "ffdhe3072",
+        erlang: "ffdhe3072",
         ec_tls12: false,
     },
     Group {
         code: 0x0102,
         iana: "ffdhe4096",
         openssl: "ffdhe4096",
+        gnutls: "FFDHE4096",
+        java: "ffdhe4096",
+        erlang: "ffdhe4096",
         ec_tls12: false,
     },
     Group {
         code: 0x0103,
         iana: "ffdhe6144",
         openssl: "ffdhe6144",
+        gnutls: "FFDHE6144",
+        java: "ffdhe6144",
+        erlang: "ffdhe6144",
         ec_tls12: false,
     },
     Group {
         code: 0x0104,
         iana: "ffdhe8192",
         openssl: "ffdhe8192",
+        gnutls: "FFDHE8192",
+        java: "ffdhe8192",
+        erlang: "ffdhe8192",
         ec_tls12: false,
     },
 ];
+
+impl Group {
+    /// This group's name in `dialect`, `None` where that library lacks it.
+    #[must_use]
+    pub fn name_in(&self, dialect: Dialect) -> Option<&'static str> {
+        let name = match dialect {
+            Dialect::Iana => self.iana,
+            Dialect::Openssl => self.openssl,
+            Dialect::Gnutls => self.gnutls,
+            Dialect::Java => self.java,
+            Dialect::Erlang => self.erlang,
+        };
+        (!name.is_empty()).then_some(name)
+    }
+}
 
 /// A group's name, or its code point when unknown.
 #[must_use]
