@@ -15,6 +15,7 @@
 //! | osmem-server (`OpenSearch` API) | [`OpenSearch`] | 0.2 s |
 //! | real `OpenSearch` 2/3, Elasticsearch 7/8 (server jars, shared per run) | [`SearchNode`] | 2–4 s alone, 13–15 s for all four at once; ~220 MB each |
 //! | nginx, `openssl s_server`, gnutls-serv | [`Nginx`], [`OpensslServer`], [`GnutlsServ`] | 20–60 ms |
+//! | Apache, `HAProxy`, Erlang `ssl:listen`, Java `SSLServerSocket`, `JRuby`, `RabbitMQ` (for `tls-policy` renders) | [`tls_stacks`] | 0.1 s (Apache, `HAProxy`), 0.5 s (Erlang, Java), 5–6 s (`JRuby`, `RabbitMQ`) |
 //! | test CA, leaf certificate | [`TestCa`] | 0.4 s each (RSA 2048 key generation) |
 //! | hanging, garbage and resetting TCP peers | [`FakeHangServer`], [`FakeGarbageServer`], [`FakeResetServer`] | in-process |
 //!
@@ -39,6 +40,7 @@ pub mod shipped_config;
 pub mod story;
 pub mod tls;
 pub mod tls_fakes;
+pub mod tls_stacks;
 
 pub use fake_servers::{FakeGarbageServer, FakeHangServer, FakeResetServer};
 pub use graphite::Graphite;
