@@ -29,6 +29,11 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+mod security;
+
+use security::SecurityShift;
+
+use nightwatch_testkit::search_node::{SearchFlavor, SearchNode};
 use nightwatch_testkit::story::{
     ExporterMetrics, HAM_ID, OVEN_ID, PROBE_LIMIT_C, Page, Story, StoryOptions, fahrenheit,
 };
@@ -58,6 +63,7 @@ enum Halt {
 
 struct Demo {
     story: Story,
+    shift: Option<SecurityShift>,
     t0: Instant,
     t0_unix: f64,
     pages_shown: usize,
@@ -268,7 +274,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => {
             out(&format!(
-                "[{stopped}]  stopped everything it started (Nagios, exporter, simulator, carbon-cache, graphite-web) and removed its temp dir"
+                "[{stopped}]  stopped everything it started (Nagios, exporter, simulator, carbon-cache, graphite-web, OpenSearch, nginx, gnutls-serv) and removed its temp dir"
             ));
             ExitCode::SUCCESS
         }
@@ -305,7 +311,9 @@ fn remove_own_scratch_dirs() {
 fn run(args: &Args, t0: Instant) -> Result<(), Halt> {
     out("nightwatch demo: the Christmas ham, end to end, on 127.0.0.1 only");
     out("  simulated DS18B20 probes -> pi-probe-exporter -> carbon-cache + graphite-web");
-    out("  -> Nagios 4 running nagios-config/ -> the PagerDuty events it would send");
+    out("  -> Nagios 4 running nagios-config/ -> the PagerDuty events it would send;");
+    out("  then the security shift in the same Nagios: TLS policy, CloudTrail in OpenSearch,");
+    out("  an approved change window's downtime and an unplanned change");
     out("");
     let opts = StoryOptions {
         bin_dir: args.bin_dir.clone(),
@@ -318,9 +326,23 @@ fn run(args: &Args, t0: Instant) -> Result<(), Halt> {
         "[{}]  starting Graphite (carbon-cache + graphite-web)",
         elapsed(t0.elapsed())
     ));
+    // OpenSearch takes the longest to start: boot it beside Graphite.
+    out(&format!(
+        "[{}]  starting OpenSearch 2 for the security shift, beside Graphite",
+        elapsed(t0.elapsed())
+    ));
+    let opensearch = std::thread::spawn(|| {
+        std::panic::catch_unwind(|| SearchNode::shared(SearchFlavor::OpenSearch2).url()).is_ok()
+    });
     let story = Story::new(opts);
+    if !opensearch.join().unwrap_or(false) {
+        return Err(Halt::Failed(
+            "OpenSearch 2 did not start: run scripts/setup (scripts/setup-search-nodes)".into(),
+        ));
+    }
     let mut demo = Demo {
         story,
+        shift: None,
         t0,
         t0_unix,
         pages_shown: 0,
@@ -353,6 +375,15 @@ fn the_story(demo: &mut Demo) -> Result<(), Halt> {
     demo.say(
         "  interval_length=1 (checks every second, not minute), notification_interval \
          30 -> 1800 (still 30 minutes)",
+    );
+
+    let bin_dir = demo.story.options().bin_dir.clone();
+    let shift = SecurityShift::prepare(&mut demo.story, &bin_dir).map_err(Halt::Failed)?;
+    demo.shift = Some(shift);
+    demo.say(
+        "security shift staged beside the ham: nagios-config/security/cloudtrail.cfg and \
+         change-window.cfg as shipped ($USER6$ the demo's OpenSearch, $USER9$ its change records), \
+         web01's HTTPS on the demo's nginx, and web02",
     );
 
     demo.story.set_probe(OVEN_ID, PROBE_LIMIT_C);
@@ -488,6 +519,7 @@ fn the_story(demo: &mut Demo) -> Result<(), Halt> {
         |d| d.page_of("christmas-pi/ham", "RECOVERY", "OK"),
     )?;
     demo.pause("any late page", Duration::from_secs(3), Demo::ham_status)?;
+    security_shift(demo)?;
     let pages = demo.story.pages().map_err(Halt::Failed)?;
 
     // Dinner: the probes are unplugged, so the exporter stops taking
@@ -526,6 +558,134 @@ fn the_story(demo: &mut Demo) -> Result<(), Halt> {
     summary(demo, &pages, &final_metrics)
 }
 
+/// The TLS policy check, a `CloudTrail` page and a change window, told
+/// after the ham (Nagios has been checking all of them since it started).
+fn security_shift(demo: &mut Demo) -> Result<(), Halt> {
+    // Owned here, so the waits may borrow the demo; put back at the end so
+    // its servers live until the demo stops.
+    let mut shift = demo.shift.take().expect("prepared before Nagios started");
+    demo.say(
+        "security shift: the same Nagios watches CloudTrail, change windows and web01's HTTPS",
+    );
+    tls_act(demo, &shift)?;
+    cloudtrail_act(demo, &shift)?;
+    change_window_act(demo, &mut shift)?;
+    demo.shift = Some(shift);
+    Ok(())
+}
+
+fn tls_act(demo: &Demo, shift: &SecurityShift) -> Result<(), Halt> {
+    let compliant = shift.check_compliant();
+    demo.say(&format!(
+        "  nginx (Mozilla intermediate): {}",
+        compliant.first_line()
+    ));
+    let legacy = shift.check_legacy();
+    demo.say(&format!(
+        "  gnutls-serv from 2015, in its own network namespace: {}",
+        legacy.first_line()
+    ));
+    for line in legacy.stdout().lines().skip(1).take(3) {
+        demo.say(&format!("      {line}"));
+    }
+    if compliant.state() != State::Ok || legacy.state() != State::Critical {
+        return Err(Halt::Failed(format!(
+            "TLS: nginx {:?} (expected OK), legacy gnutls-serv {:?} (expected CRITICAL)",
+            compliant.state(),
+            legacy.state()
+        )));
+    }
+    Ok(())
+}
+
+fn cloudtrail_act(demo: &mut Demo, shift: &SecurityShift) -> Result<(), Halt> {
+    shift.open_ssh_to_the_world().map_err(Halt::Failed)?;
+    demo.say(
+        "CloudTrail: alice runs AuthorizeSecurityGroupIngress, tcp 22 from 0.0.0.0/0; \
+         the event lands in OpenSearch",
+    );
+    demo.wait_for(
+        "Nagios to page about the security group",
+        Duration::from_secs(40),
+        |_| String::new(),
+        |d| {
+            d.page_of(
+                "aws-account/cloudtrail security groups",
+                "PROBLEM",
+                "CRITICAL",
+            )
+        },
+    )?;
+
+    Ok(())
+}
+
+fn change_window_act(demo: &mut Demo, shift: &mut SecurityShift) -> Result<(), Halt> {
+    let nagios = demo.story.nagios();
+    let scheduled = shift
+        .schedule_downtime(&nagios.command_file(), &nagios.dir().join("status.dat"))
+        .map_err(Halt::Failed)?;
+    demo.say(&format!(
+        "{} (approved by bob, plan unchanged since) becomes downtime: check-change-window schedule \
+         (the shipped cron line) says: {}",
+        security::CHANGE_ID,
+        scheduled.lines().next().unwrap_or_default()
+    ));
+    demo.wait_for(
+        "web01's downtime to start",
+        Duration::from_secs(20),
+        |_| String::new(),
+        |d| {
+            d.story
+                .host_of("web01")
+                .and_then(|h| h.get("scheduled_downtime_depth").cloned())
+                .filter(|depth| depth != "0")
+        },
+    )?;
+    shift.observe_restart("web01", "alice", "systemctl restart nginx (CMB-7)");
+    shift.stop_nginx();
+    demo.say("planned: alice stops web01's nginx for the restart (CMB-7's window)");
+    let https = |d: &Demo| {
+        d.story
+            .service_of("web01", "https")
+            .map_or_else(|| "not checked".into(), |s| s.plugin_output)
+    };
+    demo.wait_for(
+        "web01's https to be a HARD CRITICAL",
+        Duration::from_secs(30),
+        https,
+        |d| {
+            d.story.service_of("web01", "https").filter(|s| {
+                s.current_state == Some(State::Critical)
+                    && s.state_type == nightwatch_testkit::StateType::Hard
+            })
+        },
+    )?;
+    demo.say("  web01 https is CRITICAL (HARD) inside the downtime: no page");
+    shift.start_nginx();
+    demo.wait_for(
+        "web01's https to recover",
+        Duration::from_secs(30),
+        https,
+        |d| {
+            d.story
+                .service_of("web01", "https")
+                .filter(|s| s.current_state == Some(State::Ok))
+        },
+    )?;
+    demo.say("  nginx back: web01 https OK again, still no page");
+
+    shift.observe_restart("web02", "mallory", "systemctl restart postgresql");
+    demo.say("unplanned: mallory restarts postgresql on web02, which has no approved change");
+    demo.wait_for(
+        "Nagios to page about web02's unplanned change",
+        Duration::from_secs(40),
+        |_| String::new(),
+        |d| d.page_of("web02/observed changes", "PROBLEM", "CRITICAL"),
+    )?;
+    Ok(())
+}
+
 fn summary(demo: &Demo, pages: &[Page], metrics: &ExporterMetrics) -> Result<(), Halt> {
     let mut problems = Vec::new();
     out("");
@@ -536,12 +696,19 @@ fn summary(demo: &Demo, pages: &[Page], metrics: &ExporterMetrics) -> Result<(),
     for page in pages {
         out(&format!("  {}", page_line(page, demo.t0_unix)));
     }
-    for (subject, kind, state) in [
+    let expected = [
         ("christmas-pi/oven", "PROBLEM", "UNKNOWN"),
         ("christmas-pi/ham", "PROBLEM", "WARNING"),
         ("christmas-pi/ham", "PROBLEM", "CRITICAL"),
         ("christmas-pi/ham", "RECOVERY", "OK"),
-    ] {
+        (
+            "aws-account/cloudtrail security groups",
+            "PROBLEM",
+            "CRITICAL",
+        ),
+        ("web02/observed changes", "PROBLEM", "CRITICAL"),
+    ];
+    for (subject, kind, state) in expected {
         let n = pages
             .iter()
             .filter(|p| p.subject() == subject && p.kind == kind && p.state == state)
@@ -552,8 +719,18 @@ fn summary(demo: &Demo, pages: &[Page], metrics: &ExporterMetrics) -> Result<(),
             ));
         }
     }
-    if pages.len() != 4 {
-        problems.push(format!("{} pages, expected 4", pages.len()));
+    if pages.len() != expected.len() {
+        problems.push(format!(
+            "{} pages, expected {}",
+            pages.len(),
+            expected.len()
+        ));
+    }
+    if let Some(web01) = pages.iter().find(|p| p.host == "web01") {
+        problems.push(format!(
+            "web01 paged during its approved downtime: {}",
+            web01.output
+        ));
     }
     if let Some(cold) = pages.iter().find(|p| p.output.contains("below")) {
         problems.push(format!("a too-cold page: {}", cold.output));

@@ -531,6 +531,37 @@ impl Story {
             .all(|path| self.points(path).len() >= 2)
     }
 
+    /// Adds an object file beside the staged configuration, for Nagios to
+    /// load when it starts (the demo's security shift adds
+    /// `nagios-config/security/` files and its own hosts this way).
+    pub fn add_objects(&self, name: &str, text: &str) {
+        assert!(self.nagios.is_none(), "add objects before start_nagios");
+        fs::write(self.objects.join(name), text)
+            .unwrap_or_else(|e| panic!("write {name} into the staged objects: {e}"));
+    }
+
+    /// Sets a `$USERn$` macro of resource.cfg (before Nagios starts).
+    pub fn set_user(&mut self, key: &str, value: String) {
+        assert!(self.nagios.is_none(), "set $USERn$ before start_nagios");
+        self.users.insert(key.to_owned(), value);
+    }
+
+    /// `service` of `host` in status.dat, once it has been checked.
+    #[must_use]
+    pub fn service_of(&self, host: &str, service: &str) -> Option<ServiceStatus> {
+        self.nagios
+            .as_ref()?
+            .status()
+            .into_iter()
+            .find(|s| s.host_name == host && s.service_description == service && s.has_been_checked)
+    }
+
+    /// `hoststatus` fields of any host.
+    #[must_use]
+    pub fn host_of(&self, host: &str) -> Option<BTreeMap<String, String>> {
+        host_status(self.nagios.as_ref()?, host)
+    }
+
     /// Verifies and starts Nagios over the staged configuration.
     pub fn start_nagios(&mut self) {
         assert!(self.nagios.is_none(), "Nagios already runs");
@@ -557,17 +588,13 @@ impl Story {
     /// `service` of christmas-pi in status.dat, once it has been checked.
     #[must_use]
     pub fn service(&self, service: &str) -> Option<ServiceStatus> {
-        self.nagios
-            .as_ref()?
-            .status()
-            .into_iter()
-            .find(|s| s.host_name == HOST && s.service_description == service && s.has_been_checked)
+        self.service_of(HOST, service)
     }
 
     /// christmas-pi's `hoststatus` fields.
     #[must_use]
     pub fn host(&self) -> Option<BTreeMap<String, String>> {
-        host_status(self.nagios.as_ref()?, HOST)
+        self.host_of(HOST)
     }
 
     /// Every page so far, oldest first; `Err` if Nagios called a stand-in
