@@ -7,6 +7,7 @@ use clap::Parser;
 use nightwatch_core::duration::parse_duration;
 use nightwatch_core::{CommonArgs, PluginArgs};
 
+use crate::suites::Dialect;
 use crate::verdict::Profile;
 
 #[derive(Debug, Parser)]
@@ -14,9 +15,10 @@ use crate::verdict::Profile;
     name = "check-tls-ciphers",
     version,
     max_term_width = 80,
-    about = "List every protocol, cipher suite and group a TLS server accepts and judge them against Mozilla's profiles",
-    after_help = "Example (page on anything outside Mozilla intermediate, warn 30 days before expiry):\n  \
-        check-tls-ciphers -H www.example.org -w 30d -c 14d"
+    about = "List every protocol, cipher suite and group a TLS server accepts and judge them against a policy file or Mozilla's profiles",
+    after_help = "Examples:\n  \
+        check-tls-ciphers -H www.example.org -w 30d -c 14d     (Mozilla intermediate)\n  \
+        check-tls-ciphers -H www.example.org --policy story.toml --names openssl"
 )]
 pub struct Args {
     /// Host name or IP address of the server
@@ -38,21 +40,33 @@ pub struct Args {
     #[arg(long, value_name = "NAME")]
     pub sni: Option<String>,
 
-    /// The policy to judge against
+    /// The profile to judge against (when no --policy)
     #[arg(long, value_enum, default_value_t = Profile::MozillaIntermediate)]
     pub profile: Profile,
 
-    /// Warning when the certificate expires within this long
-    #[arg(short = 'w', long, value_name = "DURATION", default_value = "30d", value_parser = parse_duration)]
-    pub warning: Duration,
+    /// The policy file (TOML) to judge against instead of a profile
+    #[arg(long, value_name = "FILE", conflicts_with = "profile")]
+    pub policy: Option<PathBuf>,
 
-    /// Critical when the certificate expires within this long
-    #[arg(short = 'c', long, value_name = "DURATION", default_value = "14d", value_parser = parse_duration)]
-    pub critical: Duration,
+    /// Warning when the certificate expires within this long [default: the
+    /// policy's expiry_warning, 30d for the profiles]
+    #[arg(short = 'w', long, value_name = "DURATION", value_parser = parse_duration)]
+    pub warning: Option<Duration>,
 
-    /// Trust anchors (PEM) for the chain [default: the system's roots]
+    /// Critical when the certificate expires within this long [default: the
+    /// policy's expiry_critical, 14d for the profiles]
+    #[arg(short = 'c', long, value_name = "DURATION", value_parser = parse_duration)]
+    pub critical: Option<Duration>,
+
+    /// Trust anchors (PEM) for the chain [default: the policy's ca_file, else
+    /// the system's roots]
     #[arg(long, value_name = "FILE")]
     pub ca_file: Option<PathBuf>,
+
+    /// How suites are spelt in the output [default: IANA's with OpenSSL's in
+    /// brackets]
+    #[arg(long, value_enum, value_name = "DIALECT")]
+    pub names: Option<Dialect>,
 
     /// Pause between connections, for servers that rate-limit
     #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]

@@ -1,7 +1,8 @@
 //! check-tls-ciphers: every protocol version, cipher suite and group a TLS
 //! server accepts, found with hand-built ClientHellos (so suites no modern
 //! library offers are still seen), the certificate read through a real
-//! rustls handshake, all judged against one of Mozilla's profiles.
+//! rustls handshake, all judged against a policy: a `--policy` file, or
+//! one of Mozilla's profiles.
 
 // TLS message names (ServerHello, HelloRetryRequest) are words here, not code.
 #![allow(clippy::doc_markdown)]
@@ -27,10 +28,11 @@ use nightwatch_core::{Blame, CheckError, Context, Finding, Perfdata, Report, Sta
 
 pub use args::Args;
 use cert::{CertError, CertFacts, Want};
+use policy::{Policy, PolicyError};
 use probe::{ConnectError, Prober};
 use scan::{Order, Scan};
 use suites::Version;
-use verdict::ExpiryThresholds;
+use verdict::Names;
 
 /// The word that leads every line this plugin prints.
 pub const LABEL: &str = "TLS";
@@ -55,6 +57,8 @@ pub enum CheckTlsError {
     },
     #[error(transparent)]
     Cert(CertError),
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
     #[error("{0}")]
     Usage(String),
 }
@@ -68,6 +72,7 @@ impl CheckError for CheckTlsError {
             }
             CheckTlsError::Resolve { .. }
             | CheckTlsError::Usage(_)
+            | CheckTlsError::Policy(_)
             | CheckTlsError::Cert(CertError::CaFile { .. }) => Blame::Usage,
             CheckTlsError::Cert(CertError::Parse(_)) => Blame::Monitored,
             CheckTlsError::Cert(CertError::Setup(_)) => Blame::Internal,
@@ -81,7 +86,8 @@ pub struct Outcome {
     pub host: String,
     pub port: u16,
     pub sni: Option<String>,
-    pub profile: verdict::Profile,
+    /// The policy's name (a profile's, or the file's `name`).
+    pub policy: String,
     pub state: String,
     pub scan: Scan,
     pub certificates: Vec<CertFacts>,
@@ -93,14 +99,8 @@ pub struct Outcome {
 /// Scans the server and judges it.
 pub fn check(args: &Args, context: &Context) -> Result<Report, CheckTlsError> {
     let started = Instant::now();
-    if args.critical > args.warning {
-        return Err(CheckTlsError::Usage(format!(
-            "-c ({}) must not be longer than -w ({}): critical comes closer to expiry",
-            nightwatch_core::display::duration(args.critical),
-            nightwatch_core::display::duration(args.warning)
-        )));
-    }
-    let roots = cert::roots(args.ca_file.as_deref()).map_err(CheckTlsError::Cert)?;
+    let policy = policy_for(args)?;
+    let roots = cert::roots(policy.ca_file.as_deref()).map_err(CheckTlsError::Cert)?;
     let addr = resolve(&args.host, args.port)?;
     let sni = match (&args.sni, args.host.parse::<IpAddr>()) {
         (Some(sni), _) => Some(sni.clone()),
@@ -133,14 +133,14 @@ pub fn check(args: &Args, context: &Context) -> Result<Report, CheckTlsError> {
     };
     let now = unix_now();
     if args.json {
-        let (state, _) = judged(args, &found, now);
+        let (state, findings) = judged(args, &policy, &found, now);
         let outcome = Outcome {
             host: args.host.clone(),
             port: args.port,
             sni,
-            profile: args.profile,
+            policy: policy.name.clone(),
             state: state.to_string(),
-            findings: judged(args, &found, now).1,
+            findings,
             scan: found.scan,
             certificates: found.certs,
             connections: found.connections,
@@ -153,7 +153,43 @@ pub fn check(args: &Args, context: &Context) -> Result<Report, CheckTlsError> {
         // For machines: the document alone, with the verdict's exit code.
         std::process::exit(state.exit_code());
     }
-    Ok(render(context.report(), args, &found, now))
+    Ok(render(context.report(), args, &policy, &found, now))
+}
+
+/// The policy to judge against: `--policy`'s file or `--profile`'s
+/// profile, with `-w`/`-c`/`--ca-file` given on the command line taking
+/// the place of the policy's own.
+pub fn policy_for(args: &Args) -> Result<Policy, CheckTlsError> {
+    let mut policy = match &args.policy {
+        Some(path) => Policy::load(path)?,
+        None => args.profile.policy(),
+    };
+    if let Some(warning) = args.warning {
+        policy.expiry_warning = warning;
+    }
+    if let Some(critical) = args.critical {
+        policy.expiry_critical = critical;
+    }
+    if let Some(ca_file) = &args.ca_file {
+        policy.ca_file = Some(ca_file.clone());
+    }
+    if policy.expiry_critical > policy.expiry_warning {
+        let source = |flag: bool, option: &str, key: &str| {
+            if flag {
+                option.to_owned()
+            } else {
+                format!("the policy's {key}")
+            }
+        };
+        return Err(CheckTlsError::Usage(format!(
+            "{} ({}) must not be longer than {} ({}): critical comes closer to expiry",
+            source(args.critical.is_some(), "-c", "expiry_critical"),
+            nightwatch_core::display::duration(policy.expiry_critical),
+            source(args.warning.is_some(), "-w", "expiry_warning"),
+            nightwatch_core::display::duration(policy.expiry_warning)
+        )));
+    }
+    Ok(policy)
 }
 
 /// What a scan found, ready to judge.
@@ -169,13 +205,10 @@ pub struct Found {
     pub elapsed: Duration,
 }
 
-/// Every finding of `found` under the arguments' profile and thresholds.
-fn findings(args: &Args, found: &Found, now: i64) -> Vec<Finding> {
-    let expiry = ExpiryThresholds {
-        warning: args.warning,
-        critical: args.critical,
-    };
-    let mut findings = verdict::judge(args.profile, &found.scan, &found.certs, expiry, now);
+/// Every finding of `found` under `policy`.
+fn findings(args: &Args, policy: &Policy, found: &Found, now: i64) -> Vec<Finding> {
+    let names = Names(args.names);
+    let mut findings = verdict::judge(policy, &found.scan, &found.certs, names, now);
     if found.scan.versions.is_empty() {
         let why = found.scan.not_tls.as_deref().map_or_else(
             || "no protocol version was accepted".to_owned(),
@@ -196,8 +229,8 @@ fn findings(args: &Args, found: &Found, now: i64) -> Vec<Finding> {
 }
 
 /// The worst state and each finding's long text, for `--json`.
-fn judged(args: &Args, found: &Found, now: i64) -> (State, Vec<String>) {
-    let findings = findings(args, found, now);
+fn judged(args: &Args, policy: &Policy, found: &Found, now: i64) -> (State, Vec<String>) {
+    let findings = findings(args, policy, found, now);
     let state = State::worst_of(findings.iter().map(|f| f.state));
     let texts = findings
         .into_iter()
@@ -206,22 +239,23 @@ fn judged(args: &Args, found: &Found, now: i64) -> (State, Vec<String>) {
     (state, texts)
 }
 
-/// The plugin output for `found`, judged at `now` (public for the
-/// snapshot tests, which pin it for fixed scans).
+/// The plugin output for `found`, judged against `policy` (from
+/// [`policy_for`]) at `now` (public for the snapshot tests, which pin it
+/// for fixed scans).
 #[must_use]
-pub fn render(mut report: Report, args: &Args, found: &Found, now: i64) -> Report {
-    let findings = findings(args, found, now);
+pub fn render(mut report: Report, args: &Args, policy: &Policy, found: &Found, now: i64) -> Report {
+    let findings = findings(args, policy, found, now);
     let count = findings.len();
     for finding in findings {
         report.add_finding(finding);
     }
     if count == 0 {
-        report = report.with_summary(ok_summary(args.profile, &found.scan, &found.certs, now));
+        report = report.with_summary(ok_summary(policy, &found.scan, &found.certs, now));
     }
-    for line in long_text(args.profile, &found.scan, &found.certs) {
+    for line in long_text(policy, Names(args.names), &found.scan, &found.certs) {
         report.add_detail(line);
     }
-    add_perfdata(&mut report, found, args, now);
+    add_perfdata(&mut report, found, policy, now);
     report
 }
 
@@ -301,7 +335,7 @@ fn cert_wants(scan: &Scan) -> Vec<Want> {
     }
 }
 
-fn ok_summary(profile: verdict::Profile, scan: &Scan, certs: &[CertFacts], now: i64) -> String {
+fn ok_summary(policy: &Policy, scan: &Scan, certs: &[CertFacts], now: i64) -> String {
     let versions: Vec<&str> = scan.versions.iter().map(|v| v.version.name()).collect();
     let suites: usize = scan.versions.iter().map(|v| v.suites.len()).sum();
     let expiry = certs
@@ -319,24 +353,24 @@ fn ok_summary(profile: verdict::Profile, scan: &Scan, certs: &[CertFacts], now: 
         .unwrap_or_default();
     format!(
         "{} compliant: {}, {suites} suites{expiry}",
-        profile.name(),
+        policy.name,
         versions.join(" and ")
     )
 }
 
-fn long_text(profile: verdict::Profile, scan: &Scan, certs: &[CertFacts]) -> Vec<String> {
+fn long_text(policy: &Policy, names: Names, scan: &Scan, certs: &[CertFacts]) -> Vec<String> {
     let mut lines = Vec::new();
     for entry in &scan.versions {
         let names: Vec<String> = entry
             .suites
             .iter()
             .map(|&c| {
-                let mark = if profile.allows_suite(entry.version, c) {
+                let mark = if policy.allows_suite(entry.version, c) {
                     ""
                 } else {
                     " ✗"
                 };
-                format!("{}{mark}", suites::name_of(c))
+                format!("{}{mark}", names.full(c))
             })
             .collect();
         lines.push(format!("{}: {}", entry.version, names.join(", ")));
@@ -345,7 +379,7 @@ fn long_text(profile: verdict::Profile, scan: &Scan, certs: &[CertFacts]) -> Vec
         groups
             .iter()
             .map(|&g| {
-                let mark = if profile.allows_group(g) { "" } else { " ✗" };
+                let mark = if policy.allows_group(g) { "" } else { " ✗" };
                 format!("{}{mark}", suites::group_name(g))
             })
             .collect::<Vec<_>>()
@@ -362,6 +396,10 @@ fn long_text(profile: verdict::Profile, scan: &Scan, certs: &[CertFacts]) -> Vec
             "ECDHE curves (TLS ≤ 1.2): {}",
             group_list(&scan.tls12_groups)
         ));
+    }
+    if let Some(bits) = scan.dh_bits {
+        let mark = if bits < policy.min_dh_bits { " ✗" } else { "" };
+        lines.push(format!("DHE group (TLS ≤ 1.2): {bits} bits{mark}"));
     }
     match scan.order {
         Some(Order::Server) => lines.push("suite order: the server decides".into()),
@@ -388,13 +426,13 @@ fn long_text(profile: verdict::Profile, scan: &Scan, certs: &[CertFacts]) -> Vec
     lines
 }
 
-fn add_perfdata(report: &mut Report, found: &Found, args: &Args, now: i64) {
+fn add_perfdata(report: &mut Report, found: &Found, policy: &Policy, now: i64) {
     let (scan, certs) = (&found.scan, &found.certs);
     let (connections, elapsed) = (found.connections, found.elapsed);
     if let Some(cert) = certs.iter().min_by_key(|c| c.not_after) {
         let days = (cert.not_after - now) as f64 / 86_400.0;
-        let warn = args.warning.as_secs_f64() / 86_400.0;
-        let crit = args.critical.as_secs_f64() / 86_400.0;
+        let warn = policy.expiry_warning.as_secs_f64() / 86_400.0;
+        let crit = policy.expiry_critical.as_secs_f64() / 86_400.0;
         let thresholds = nightwatch_core::Thresholds::new(
             Some(nightwatch_core::Range::new(warn, f64::INFINITY, false)),
             Some(nightwatch_core::Range::new(crit, f64::INFINITY, false)),
@@ -406,6 +444,9 @@ fn add_perfdata(report: &mut Report, found: &Found, args: &Args, now: i64) {
     }
     if let Some(bits) = certs.iter().map(|c| c.key_bits).min() {
         report.add_perfdata(Perfdata::new("key_bits", Some(f64::from(bits))));
+    }
+    if let Some(bits) = scan.dh_bits {
+        report.add_perfdata(Perfdata::new("dh_bits", Some(f64::from(bits))));
     }
     for version in Version::ALL {
         let count = scan.suites_for(version).len();

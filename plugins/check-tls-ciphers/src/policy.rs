@@ -371,19 +371,26 @@ impl Ctx<'_> {
 
     fn toml(&self, error: &toml::de::Error) -> PolicyError {
         let message = error.message().trim();
-        // serde's words for a misspelt key, in the file's words.
-        let message = message.strip_prefix("unknown field ").map_or_else(
-            || message.to_owned(),
-            |rest| {
-                format!(
-                    "unknown key {}",
-                    rest.replacen(", expected", "; the keys are", 1)
-                )
-            },
-        );
+        let line = error.span().map(|s| self.line(s.start));
+        // serde's words for a misspelt key, in the file's words; a wrong
+        // value is told its key, read from the line it starts.
+        let message = match message.strip_prefix("unknown field ") {
+            Some(rest) => format!(
+                "unknown key {}",
+                rest.replacen(", expected one of", "; known keys:", 1)
+            ),
+            None => line
+                .and_then(|l| self.text.lines().nth(l - 1))
+                .and_then(|l| l.split_once('='))
+                .map(|(key, _)| key.trim())
+                .filter(|key| {
+                    !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                })
+                .map_or_else(|| message.to_owned(), |key| format!("{key}: {message}")),
+        };
         PolicyError::Invalid {
             origin: self.origin.clone(),
-            line: error.span().map(|s| self.line(s.start)),
+            line,
             message,
         }
     }
@@ -539,31 +546,7 @@ impl Ctx<'_> {
                 let found =
                     suites::resolve(&spec).map_err(|e| self.at(entry.span(), "suites", e))?;
                 if let [suite] = found.as_slice() {
-                    let called = if spec.trim() == suite.iana {
-                        spec.trim().to_owned()
-                    } else {
-                        format!("{} ({})", spec.trim(), suite.iana)
-                    };
-                    if fs && !forward_secret(suite) {
-                        return Err(self.at(
-                            entry.span(),
-                            "suites",
-                            format!(
-                                "{called} has no forward secrecy, which forward_secrecy = true forbids"
-                            ),
-                        ));
-                    }
-                    if !usable(suite) {
-                        return Err(self.at(
-                            entry.span(),
-                            "suites",
-                            format!(
-                                "{called} is {}, and protocols allows only {}",
-                                suite_range(suite),
-                                names(&protocols)
-                            ),
-                        ));
-                    }
+                    self.named_suite(&spec, suite, entry.span(), fs, &protocols)?;
                     named.push((suite.code, entry.span()));
                     codes.push(suite.code);
                     continue;
@@ -631,7 +614,43 @@ impl Ctx<'_> {
                 ),
             });
         }
-        self.every_protocol_has_a_suite(raw, policy, place)
+        self.every_protocol_has_a_suite(raw, policy, place.as_ref())
+    }
+
+    /// A suite named alone must be one the policy can use: with forward
+    /// secrecy when required, in an allowed protocol.
+    fn named_suite(
+        &self,
+        spec: &str,
+        suite: &suites::Suite,
+        span: Range<usize>,
+        fs: bool,
+        protocols: &[Version],
+    ) -> Result<(), PolicyError> {
+        let called = if spec.trim() == suite.iana {
+            spec.trim().to_owned()
+        } else {
+            format!("{} ({})", spec.trim(), suite.iana)
+        };
+        if fs && !forward_secret(suite) {
+            return Err(self.at(
+                span,
+                "suites",
+                format!("{called} has no forward secrecy, which forward_secrecy = true forbids"),
+            ));
+        }
+        if !protocols.iter().any(|&v| suite.offered_for(v)) {
+            return Err(self.at(
+                span,
+                "suites",
+                format!(
+                    "{called} is {}, and protocols allows only {}",
+                    suite_range(suite),
+                    names(protocols)
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Each allowed protocol needs a suite: a server could not follow the
@@ -640,7 +659,7 @@ impl Ctx<'_> {
         &self,
         raw: &RawPolicy,
         policy: &Policy,
-        place: Option<Range<usize>>,
+        place: Option<&Range<usize>>,
     ) -> Result<(), PolicyError> {
         for &version in &policy.protocols {
             if policy.suites_for(version).is_empty() {
@@ -650,7 +669,7 @@ impl Ctx<'_> {
                     .flat_map(Spanned::get_ref)
                     .find(|e| matches!(e.get_ref(), Entry::Text(t) if parse_version(t) == Some(version)))
                     .map(Spanned::span)
-                    .or(place.clone())
+                    .or(place.cloned())
                     .unwrap_or(0..0);
                 return Err(self.at(
                     span,
@@ -907,7 +926,7 @@ ca_file = "ca.pem"
         let (line, message) = refused("protocols = [\"TLS1.2\"]\nsuits = []\n");
         assert_eq!(line, Some(2));
         assert!(
-            message.starts_with("unknown key `suits`; the keys are"),
+            message.starts_with("unknown key `suits`; known keys: `name`"),
             "{message}"
         );
 
@@ -1142,10 +1161,10 @@ ca_file = "ca.pem"
         fn any_mix_of_keys_and_values_is_a_policy_or_an_error(
             lines in proptest::collection::vec((0..KEYS.len(), 0..VALUES.len()), 0..8)
         ) {
-            let text: String = lines
+            let text = lines
                 .iter()
-                .map(|&(k, v)| format!("{} = {}\n", KEYS[k], VALUES[v]))
-                .collect();
+                .map(|&(k, v)| [KEYS[k], " = ", VALUES[v], "\n"].concat())
+                .collect::<String>();
             match parse(&text) {
                 Ok(policy) => {
                     // A policy that parses is one a server can follow.

@@ -1,7 +1,7 @@
 //! The enumeration: per protocol version, offer many suites, remove the one
 //! the server chose, repeat until refused; TLS 1.3 suites and groups from
-//! HelloRetryRequests; TLS 1.2 curves from ServerKeyExchanges; who decides
-//! the order.
+//! HelloRetryRequests; TLS 1.2 curves and the DHE group's size from
+//! ServerKeyExchanges; who decides the order.
 
 use std::collections::VecDeque;
 
@@ -68,6 +68,9 @@ pub struct Scan {
     #[serde(serialize_with = "group_names")]
     pub tls12_groups: Vec<u16>,
     pub order: Option<Order>,
+    /// The size of the DHE group (its prime) of the newest TLS ≤ 1.2
+    /// version that accepts a DHE suite, in bits.
+    pub dh_bits: Option<u32>,
     /// Something other than TLS answered (the first such reply).
     pub not_tls: Option<String>,
     /// How probes ended when they did not end in a refusal alert, for -v.
@@ -132,6 +135,7 @@ pub fn scan(prober: &mut Prober, parallel: bool) -> Result<Scan, ConnectError> {
     let mut scan = modern.scan;
     scan.versions.extend(legacy.scan.versions);
     scan.tls12_groups = legacy.scan.tls12_groups;
+    scan.dh_bits = legacy.scan.dh_bits;
     scan.notes.extend(legacy.scan.notes);
     scan.not_tls = scan.not_tls.or(legacy.scan.not_tls);
     let mut picks = modern.picks;
@@ -201,6 +205,9 @@ fn scan_legacy(prober: &mut Prober) -> Result<Part, ConnectError> {
                     )?;
                 }
             }
+            if scan.dh_bits.is_none() {
+                scan.dh_bits = measure_dh(prober, scan, current, &result.accepted)?;
+            }
             scan.versions.push(VersionScan {
                 version: current,
                 suites: result.accepted.clone(),
@@ -217,6 +224,44 @@ fn scan_legacy(prober: &mut Prober) -> Result<Part, ConnectError> {
         };
     }
     Ok(part)
+}
+
+/// The DHE group's size: one hello offering only the accepted DHE suites
+/// and no `supported_groups`, so the server sends the group it is set up
+/// with (RFC 7919's named groups need the client to ask for them); only
+/// for servers that accept DHE at all, so one connection more at most.
+fn measure_dh(
+    prober: &mut Prober,
+    scan: &mut Scan,
+    version: Version,
+    accepted: &[u16],
+) -> Result<Option<u32>, ConnectError> {
+    let dhe: Vec<u16> = accepted
+        .iter()
+        .copied()
+        .filter(|&c| suites::by_code(c).is_some_and(|s| matches!(s.kx, "DHE" | "DHE_EXPORT")))
+        .collect();
+    if dhe.is_empty() {
+        return Ok(None);
+    }
+    let sni = prober.sni.clone();
+    let hello = Hello {
+        version,
+        suites: &dhe,
+        groups: &[],
+        sni: sni.as_deref(),
+    };
+    Ok(match prober.probe(&hello, true)? {
+        Outcome::Answer(Reply::Hello { dh_bits, .. }) => dh_bits,
+        Outcome::Answer(Reply::Alert { description, .. }) => {
+            log::debug!("{version}: DHE refused with {}", alert_name(description));
+            None
+        }
+        other => {
+            note_outcome(scan, version, &other);
+            None
+        }
+    })
 }
 
 fn older(version: Version) -> Option<Version> {
@@ -388,7 +433,7 @@ fn enumerate_groups(
             sni: sni.as_deref(),
         };
         match prober.probe(&hello, want_curve)? {
-            Outcome::Answer(Reply::Hello { hello, curve }) => {
+            Outcome::Answer(Reply::Hello { hello, curve, .. }) => {
                 let group = if want_curve { curve } else { hello.group };
                 match group {
                     Some(group) if remaining.contains(&group) => found.push(group),

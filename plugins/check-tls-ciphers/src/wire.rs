@@ -1,6 +1,6 @@
 //! ClientHello bytes built by hand, and the server's first flight read as
 //! far as a scan needs: the ServerHello (or HelloRetryRequest), an alert,
-//! and in TLS ≤ 1.2 the ServerKeyExchange's curve. Nothing is decrypted or
+//! and in TLS ≤ 1.2 the ServerKeyExchange's curve or DH prime size. Nothing is decrypted or
 //! verified: the handshake is never finished.
 
 use std::fmt;
@@ -161,6 +161,9 @@ pub enum Reply {
         /// The named curve of a TLS ≤ 1.2 ECDHE ServerKeyExchange, when
         /// asked for and present.
         curve: Option<u16>,
+        /// The size of a TLS ≤ 1.2 DHE ServerKeyExchange's prime, in bits,
+        /// when asked for and present.
+        dh_bits: Option<u32>,
     },
     /// A fatal alert (or a warning other than `unrecognized_name`).
     Alert { level: u8, description: u8 },
@@ -211,24 +214,25 @@ pub fn parse_reply(bytes: &[u8], want_curve: bool) -> Result<Progress, WireError
                         return Ok(Progress::Done(Reply::Hello {
                             hello: parsed,
                             curve: None,
+                            dh_bits: None,
                         }));
                     }
                     hello = Some(parsed);
                 }
                 (_, None) => return Err(WireError::Unexpected(kind)),
                 (SERVER_KEY_EXCHANGE, Some(found)) => {
-                    // ECParameters: curve_type 3 (named_curve), then the id.
-                    let curve = (body.len() >= 3 && body[0] == 3)
-                        .then(|| u16::from_be_bytes([body[1], body[2]]));
+                    let (curve, dh_bits) = key_exchange(found.suite, body);
                     return Ok(Progress::Done(Reply::Hello {
                         hello: found,
                         curve,
+                        dh_bits,
                     }));
                 }
                 (SERVER_HELLO_DONE, Some(found)) => {
                     return Ok(Progress::Done(Reply::Hello {
                         hello: found,
                         curve: None,
+                        dh_bits: None,
                     }));
                 }
                 (_, Some(_)) => {} // Certificate, status and the like
@@ -271,6 +275,7 @@ pub fn parse_reply(bytes: &[u8], want_curve: bool) -> Result<Progress, WireError
                     return Ok(Progress::Done(Reply::Hello {
                         hello: found,
                         curve: None,
+                        dh_bits: None,
                     }));
                 }
                 return Ok(Progress::Done(Reply::Alert { level, description }));
@@ -278,6 +283,30 @@ pub fn parse_reply(bytes: &[u8], want_curve: bool) -> Result<Progress, WireError
             _ => {} // a middlebox-compatibility ChangeCipherSpec
         }
     }
+}
+
+/// What a ServerKeyExchange says of the key exchange: an ECDHE one's named
+/// curve, or the bit length of a DHE one's prime (the DH group's size).
+fn key_exchange(suite: u16, body: &[u8]) -> (Option<u16>, Option<u32>) {
+    let ephemeral_dh = crate::suites::by_code(suite).is_some_and(|s| {
+        matches!(s.kx, "DHE" | "DHE_EXPORT") || (s.kx == "DH" && s.auth == "None")
+    });
+    if ephemeral_dh {
+        // ServerDHParams: dh_p<1..2^16-1>, then g and Ys.
+        let prime = body.get(..2).and_then(|length| {
+            let length = usize::from(u16::from_be_bytes([length[0], length[1]]));
+            body.get(2..2 + length)
+        });
+        let bits = prime.and_then(|p| {
+            let first = p.iter().position(|&b| b != 0)?;
+            let bytes = u32::try_from(p.len() - first).ok()?;
+            Some(bytes * 8 - p[first].leading_zeros())
+        });
+        return (None, bits);
+    }
+    // ECParameters: curve_type 3 (named_curve), then the id.
+    let curve = (body.len() >= 3 && body[0] == 3).then(|| u16::from_be_bytes([body[1], body[2]]));
+    (curve, None)
 }
 
 /// The certificate chain of a TLS ≤ 1.2 flight (sent in the clear there),
@@ -493,7 +522,8 @@ mod tests {
                     retry: true,
                     group: Some(29)
                 },
-                curve: None
+                curve: None,
+                dh_bits: None
             })
         );
     }
@@ -519,6 +549,29 @@ mod tests {
     }
 
     #[test]
+    fn a_dhe_server_key_exchange_gives_its_primes_size() {
+        for (prime, bits) in [
+            (vec![0x80; 256], 2048),
+            (vec![0x7F; 128], 1023),
+            ([vec![0], vec![0xFF; 64]].concat(), 512),
+            (vec![0], 0),
+        ] {
+            let mut ske = u16::try_from(prime.len()).unwrap().to_be_bytes().to_vec();
+            ske.extend(&prime);
+            ske.extend([0, 1, 2, 0, 1, 5]);
+            // DHE-RSA-AES128-GCM-SHA256
+            assert_eq!(
+                key_exchange(0x009E, &ske),
+                (None, Some(bits).filter(|&b| b > 0))
+            );
+        }
+        // Cut short: no size rather than a wrong one.
+        assert_eq!(key_exchange(0x009E, &[1, 0, 0xFF]), (None, None));
+        // The same bytes under an ECDHE suite are a curve.
+        assert_eq!(key_exchange(0xC02F, &[3, 0, 23]), (Some(23), None));
+    }
+
+    #[test]
     fn the_curve_comes_from_the_server_key_exchange_across_records() {
         let mut flight = server_hello(0x0303, [1; 32], 0xC02F, &[]);
         flight.extend([11, 0, 0, 3, 0, 0, 0]);
@@ -534,8 +587,12 @@ mod tests {
             );
         }
         match parse_reply(&bytes, true).unwrap() {
-            Progress::Done(Reply::Hello { curve, hello }) => {
-                assert_eq!(curve, Some(23));
+            Progress::Done(Reply::Hello {
+                curve,
+                hello,
+                dh_bits,
+            }) => {
+                assert_eq!((curve, dh_bits), (Some(23), None));
                 assert_eq!(hello.suite, 0xC02F);
             }
             other => panic!("{other:?}"),
@@ -592,6 +649,7 @@ mod tests {
             prop_assert_eq!(parsed, Progress::Done(Reply::Hello {
                 hello: ServerHello { version, suite, retry, group: None },
                 curve: None,
+                        dh_bits: None,
             }));
         }
 
