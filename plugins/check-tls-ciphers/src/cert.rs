@@ -3,6 +3,7 @@
 //! failing, read with x509-parser.
 
 use std::io::Write as _;
+use std::net::IpAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -14,6 +15,7 @@ use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
 use serde::Serialize;
 use x509_parser::prelude::{FromDer as _, GeneralName, X509Certificate};
 use x509_parser::public_key::PublicKey;
+use x509_parser::x509::AlgorithmIdentifier;
 
 use crate::probe::{ConnectError, Ended, Prober};
 use crate::suites::Version;
@@ -28,26 +30,74 @@ pub enum Want {
 }
 
 /// The facts a verdict needs about one leaf certificate.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct CertFacts {
     pub subject: String,
     pub issuer: String,
-    /// `RSA`, `ECDSA`, `Ed25519`, …
+    /// `RSA`, `ECDSA`, `DSA`, `Ed25519`, `Ed448`, or `unknown`.
     pub key_type: String,
+    /// The modulus for RSA and DSA, the curve's size for the others.
     pub key_bits: u32,
     /// The curve of an ECDSA key (`P-256`).
     pub curve: Option<String>,
     pub signature: String,
+    /// The digest of the signature (`SHA-256`, `SHA-1`, `MD5`); `None` for
+    /// Ed25519/Ed448, whose signatures name none, or an unknown algorithm.
+    pub digest: Option<String>,
     pub not_before: i64,
     pub not_after: i64,
+    /// The subjectAltName entries: DNS names as written, IP addresses.
     pub names: Vec<String>,
-    /// The requested host is among the names.
+    /// The requested host is among the names (RFC 6125: a DNS host against
+    /// the DNS names, an IP address against the IP addresses).
     pub name_matches: bool,
     /// Why the chain does not verify, `None` when it does.
     pub chain_error: Option<String>,
     pub chain_length: usize,
+    /// The certificates sent after the leaf, in the server's order.
+    pub intermediates: Vec<ChainCert>,
+    /// The OCSP response stapled to the handshake that fetched it; `None`
+    /// when not asked (the TLS ≤ 1.1 path reads no status).
+    pub ocsp: Option<Stapled>,
     /// The protocol of the handshake that fetched it.
     pub protocol: String,
+}
+
+/// A certificate the server sent after its leaf.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ChainCert {
+    pub subject: String,
+    pub issuer: String,
+    pub signature: String,
+    /// As [`CertFacts::digest`].
+    pub digest: Option<String>,
+    /// Issued by itself: a root, whose own signature no client checks.
+    pub self_signed: bool,
+}
+
+/// What the server stapled to its certificate (RFC 6066 `status_request`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "stapled", rename_all = "kebab-case")]
+pub enum Stapled {
+    /// No response was stapled.
+    None,
+    /// A response about this certificate; its times judge its freshness.
+    Response {
+        status: OcspStatus,
+        this_update: i64,
+        next_update: Option<i64>,
+    },
+    /// Something was stapled that says nothing about this certificate.
+    Unusable { reason: String },
+}
+
+/// The responder's word on the certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OcspStatus {
+    Good,
+    Revoked { at: i64, reason: Option<String> },
+    Unknown,
 }
 
 /// Why no certificate could be read.
@@ -106,24 +156,20 @@ fn webpki_verifier(
         .map_err(|e| CertError::Setup(format!("no usable trust anchors: {e}")))
 }
 
-/// Why webpki rejects the chain, `None` when it verifies. A name mismatch
-/// is not a chain problem: the name is judged from the certificate's own
-/// names.
-fn chain_verdict(result: Result<ServerCertVerified, rustls::Error>) -> Option<String> {
-    match result {
-        Ok(_)
-        | Err(rustls::Error::InvalidCertificate(
-            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-        )) => None,
-        Err(error) => Some(error.to_string()),
-    }
+/// What one handshake showed: the chain as sent, webpki's verdict on it,
+/// the stapled OCSP response (empty when none).
+#[derive(Debug)]
+struct Seen {
+    chain: Vec<CertificateDer<'static>>,
+    verified: Result<(), rustls::Error>,
+    ocsp: Vec<u8>,
 }
 
 #[derive(Debug)]
 struct Recorder {
     inner: Arc<WebPkiServerVerifier>,
     want: Want,
-    seen: Mutex<Option<(Vec<CertificateDer<'static>>, Option<String>)>>,
+    seen: Mutex<Option<Seen>>,
 }
 
 impl ServerCertVerifier for Recorder {
@@ -135,19 +181,20 @@ impl ServerCertVerifier for Recorder {
         ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let verdict = chain_verdict(self.inner.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp,
-            now,
-        ));
+        let verified = self
+            .inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
+            .map(|_| ());
         let mut chain = vec![end_entity.clone().into_owned()];
         chain.extend(intermediates.iter().map(|c| c.clone().into_owned()));
         *self
             .seen
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some((chain, verdict));
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Seen {
+            chain,
+            verified,
+            ocsp: ocsp.to_vec(),
+        });
         Ok(ServerCertVerified::assertion())
     }
 
@@ -237,12 +284,12 @@ pub fn fetch(
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .take();
-    let Some((chain, chain_error)) = seen else {
+    let Some(seen) = seen else {
         return Err(handshake_error(std::io::Error::other(
             "no certificate was sent",
         )));
     };
-    facts(&chain, chain_error, host, protocol)
+    facts(&seen.chain, seen.verified, Some(&seen.ocsp), host, protocol)
 }
 
 /// The chain from a TLS ≤ 1.1 flight, for servers rustls cannot talk to:
@@ -275,119 +322,662 @@ pub fn fetch_legacy(
     }
     let chain: Vec<CertificateDer<'static>> = chain.into_iter().map(CertificateDer::from).collect();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = webpki_verifier(roots, &provider)?;
+    let webpki = webpki_verifier(roots, &provider)?;
     let name = ServerName::try_from(sni.unwrap_or_else(|| host.to_owned()))
         .map_err(|_| CertError::Setup(format!("{host:?} is not a valid TLS server name")))?;
-    let chain_error = chain_verdict(verifier.verify_server_cert(
-        &chain[0],
-        &chain[1..],
-        &name,
-        &[],
-        UnixTime::now(),
-    ));
-    facts(&chain, chain_error, host, version.name().to_owned())
+    let verified = webpki
+        .verify_server_cert(&chain[0], &chain[1..], &name, &[], UnixTime::now())
+        .map(|_| ());
+    facts(&chain, verified, None, host, version.name().to_owned())
 }
 
-/// Reads the leaf of `chain`.
+/// Reads the leaf of `chain` and what came with it: webpki's verdict on
+/// the chain, the stapled OCSP response (`None`: not asked).
 pub fn facts(
     chain: &[CertificateDer<'_>],
-    chain_error: Option<String>,
+    verified: Result<(), rustls::Error>,
+    ocsp: Option<&[u8]>,
     host: &str,
     protocol: String,
 ) -> Result<CertFacts, CertError> {
-    let leaf = chain
-        .first()
+    let parsed = chain
+        .iter()
+        .enumerate()
+        .map(|(at, der)| {
+            X509Certificate::from_der(der)
+                .map(|(_, cert)| cert)
+                .map_err(|e| CertError::Parse(format!("certificate {} of the chain: {e}", at + 1)))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let (cert, rest) = parsed
+        .split_first()
         .ok_or_else(|| CertError::Parse("empty chain".into()))?;
-    let (_, cert) = X509Certificate::from_der(leaf).map_err(|e| CertError::Parse(e.to_string()))?;
-    let (key_type, key_bits, curve) = match cert.public_key().parsed() {
-        Ok(PublicKey::RSA(rsa)) => ("RSA", u32::try_from(rsa.key_size()).unwrap_or(0), None),
-        Ok(PublicKey::EC(point)) => {
-            let bits = u32::try_from(point.key_size()).unwrap_or(0);
-            let curve = match bits {
-                256 => "P-256",
-                384 => "P-384",
-                521 | 528 => "P-521",
-                _ => "other",
-            };
-            ("ECDSA", bits, Some(curve.to_owned()))
-        }
-        Ok(PublicKey::DSA(_)) => ("DSA", 0, None),
-        _ => {
-            let oid = cert.public_key().algorithm.algorithm.to_id_string();
-            match oid.as_str() {
-                "1.3.101.112" => ("Ed25519", 256, None),
-                "1.3.101.113" => ("Ed448", 456, None),
-                _ => ("unknown", 0, None),
-            }
-        }
-    };
-    let signature = x509_parser::objects::oid2sn(
-        &cert.signature_algorithm.algorithm,
-        x509_parser::objects::oid_registry(),
-    )
-    .map_or_else(
-        |_| cert.signature_algorithm.algorithm.to_id_string(),
-        str::to_owned,
-    );
-    let mut names = Vec::new();
-    if let Ok(Some(san)) = cert.subject_alternative_name() {
-        for name in &san.value.general_names {
-            match name {
-                GeneralName::DNSName(dns) => names.push((*dns).to_owned()),
-                GeneralName::IPAddress(bytes) => {
-                    if let Ok(octets) = <[u8; 4]>::try_from(*bytes) {
-                        names.push(std::net::Ipv4Addr::from(octets).to_string());
-                    } else if let Ok(octets) = <[u8; 16]>::try_from(*bytes) {
-                        names.push(std::net::Ipv6Addr::from(octets).to_string());
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    let name_matches = names.iter().any(|name| name_matches(name, host));
+    let (key_type, key_bits, curve) = key_facts(cert);
+    let (dns, ips) = alt_names(cert);
+    let mut names = dns.clone();
+    names.extend(ips.iter().map(ToString::to_string));
+    let intermediates = rest
+        .iter()
+        .map(|c| ChainCert {
+            subject: c.subject().to_string(),
+            issuer: c.issuer().to_string(),
+            signature: algorithm_name(&c.signature_algorithm),
+            digest: digest_of(&c.signature_algorithm).map(str::to_owned),
+            self_signed: self_signed(c),
+        })
+        .collect();
     Ok(CertFacts {
         subject: cert.subject().to_string(),
         issuer: cert.issuer().to_string(),
         key_type: key_type.to_owned(),
         key_bits,
         curve,
-        signature,
+        signature: algorithm_name(&cert.signature_algorithm),
+        digest: digest_of(&cert.signature_algorithm).map(str::to_owned),
         not_before: cert.validity().not_before.timestamp(),
         not_after: cert.validity().not_after.timestamp(),
+        name_matches: host_matches(&dns, &ips, host),
         names,
-        name_matches,
-        chain_error,
+        chain_error: chain_problem(verified, cert, rest),
         chain_length: chain.len(),
+        intermediates,
+        ocsp: ocsp.map(|bytes| read_stapled(bytes, cert.raw_serial())),
         protocol,
     })
 }
 
-/// RFC 6125 matching: exact (case-insensitive), or a `*.` wildcard for one
-/// left-most label.
+/// The key's type, its size in bits (the modulus for RSA and DSA, the
+/// curve's size otherwise) and its curve.
+fn key_facts(cert: &X509Certificate<'_>) -> (&'static str, u32, Option<String>) {
+    let spki = cert.public_key();
+    match spki.parsed() {
+        Ok(PublicKey::RSA(rsa)) => ("RSA", u32::try_from(rsa.key_size()).unwrap_or(0), None),
+        Ok(PublicKey::EC(point)) => {
+            let curve_oid = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.as_oid().ok())
+                .map(|oid| oid.to_id_string());
+            let (name, bits) = match curve_oid.as_deref() {
+                Some("1.2.840.10045.3.1.7") => ("P-256", 256),
+                Some("1.3.132.0.34") => ("P-384", 384),
+                Some("1.3.132.0.35") => ("P-521", 521),
+                Some("1.3.132.0.10") => ("secp256k1", 256),
+                Some("1.3.36.3.3.2.8.1.1.7") => ("brainpoolP256r1", 256),
+                Some("1.3.36.3.3.2.8.1.1.11") => ("brainpoolP384r1", 384),
+                Some("1.3.36.3.3.2.8.1.1.13") => ("brainpoolP512r1", 512),
+                // Explicit or unknown parameters: the point's size.
+                _ => ("other", u32::try_from(point.key_size()).unwrap_or(0)),
+            };
+            ("ECDSA", bits, Some(name.to_owned()))
+        }
+        Ok(PublicKey::DSA(_)) => {
+            // The size of a DSA key is that of its prime p, the first
+            // integer of the algorithm's parameters (RFC 3279 2.3.2).
+            let bits = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| x509_parser::asn1_rs::Integer::from_der(p.data).ok())
+                .map_or(0, |(_, p)| significant_bits(p.any().data));
+            ("DSA", bits, None)
+        }
+        _ => match spki.algorithm.algorithm.to_id_string().as_str() {
+            "1.3.101.112" => ("Ed25519", 256, None),
+            "1.3.101.113" => ("Ed448", 448, None),
+            _ => ("unknown", 0, None),
+        },
+    }
+}
+
+/// The bits of a big-endian unsigned integer, leading zeros not counted.
+fn significant_bits(bytes: &[u8]) -> u32 {
+    let bytes = strip_zeros(bytes);
+    bytes.first().map_or(0, |&first| {
+        u32::try_from(bytes.len() - 1).unwrap_or(u32::MAX / 8) * 8 + (8 - first.leading_zeros())
+    })
+}
+
+fn strip_zeros(bytes: &[u8]) -> &[u8] {
+    let start = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
+    &bytes[start..]
+}
+
+/// `sha256WithRSAEncryption`, or the dotted OID when unnamed.
+fn algorithm_name(algorithm: &AlgorithmIdentifier<'_>) -> String {
+    x509_parser::objects::oid2sn(&algorithm.algorithm, x509_parser::objects::oid_registry())
+        .map_or_else(|_| algorithm.algorithm.to_id_string(), str::to_owned)
+}
+
+/// The digest a signature algorithm hashes with (RSA PKCS#1 and PSS,
+/// ECDSA, DSA); `None` for Ed25519/Ed448 and unknown algorithms.
+fn digest_of(algorithm: &AlgorithmIdentifier<'_>) -> Option<&'static str> {
+    let oid = algorithm.algorithm.to_id_string();
+    if oid == "1.2.840.113549.1.1.10" {
+        // RSASSA-PSS names its hash in its parameters, SHA-1 by default
+        // (RFC 4055).
+        let hash = match &algorithm.parameters {
+            Some(params) => x509_parser::signature_algorithm::RsaSsaPssParams::try_from(params)
+                .ok()?
+                .hash_algorithm_oid()
+                .to_id_string(),
+            None => "1.3.14.3.2.26".to_owned(),
+        };
+        return hash_name(&hash);
+    }
+    Some(match oid.as_str() {
+        "1.2.840.113549.1.1.2" => "MD2",
+        "1.2.840.113549.1.1.3" => "MD4",
+        "1.2.840.113549.1.1.4" | "1.3.14.3.2.3" => "MD5",
+        "1.2.840.113549.1.1.5" | "1.3.14.3.2.29" | "1.2.840.10045.4.1" | "1.2.840.10040.4.3" => {
+            "SHA-1"
+        }
+        "1.2.840.113549.1.1.14" | "1.2.840.10045.4.3.1" | "2.16.840.1.101.3.4.3.1" => "SHA-224",
+        "1.2.840.113549.1.1.11" | "1.2.840.10045.4.3.2" | "2.16.840.1.101.3.4.3.2" => "SHA-256",
+        "1.2.840.113549.1.1.12" | "1.2.840.10045.4.3.3" => "SHA-384",
+        "1.2.840.113549.1.1.13" | "1.2.840.10045.4.3.4" => "SHA-512",
+        _ => return None,
+    })
+}
+
+fn hash_name(oid: &str) -> Option<&'static str> {
+    Some(match oid {
+        "1.2.840.113549.2.5" => "MD5",
+        "1.3.14.3.2.26" => "SHA-1",
+        "2.16.840.1.101.3.4.2.4" => "SHA-224",
+        "2.16.840.1.101.3.4.2.1" => "SHA-256",
+        "2.16.840.1.101.3.4.2.2" => "SHA-384",
+        "2.16.840.1.101.3.4.2.3" => "SHA-512",
+        _ => return None,
+    })
+}
+
+fn self_signed(cert: &X509Certificate<'_>) -> bool {
+    cert.subject().as_raw() == cert.issuer().as_raw()
+}
+
+/// The DNS names and IP addresses of the subjectAltName. The subject's CN
+/// is not a name (RFC 6125 6.4.4, as browsers and webpki do).
+fn alt_names(cert: &X509Certificate<'_>) -> (Vec<String>, Vec<IpAddr>) {
+    let (mut dns, mut ips) = (Vec::new(), Vec::new());
+    if let Ok(Some(san)) = cert.subject_alternative_name() {
+        for name in &san.value.general_names {
+            match name {
+                GeneralName::DNSName(name) => dns.push((*name).to_owned()),
+                GeneralName::IPAddress(bytes) => {
+                    if let Ok(octets) = <[u8; 4]>::try_from(*bytes) {
+                        ips.push(IpAddr::from(octets));
+                    } else if let Ok(octets) = <[u8; 16]>::try_from(*bytes) {
+                        ips.push(IpAddr::from(octets));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    (dns, ips)
+}
+
+/// Whether a certificate with these names is valid for `host`: an IP
+/// address only by the IP addresses, a DNS name only by the DNS names.
+#[must_use]
+pub fn host_matches(dns: &[String], ips: &[IpAddr], host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    match bare.parse::<IpAddr>() {
+        Ok(ip) => ips.contains(&ip),
+        Err(_) => dns.iter().any(|pattern| name_matches(pattern, host)),
+    }
+}
+
+/// RFC 6125 6.4: a DNS name matches exactly (ASCII case-insensitive, a
+/// trailing dot ignored) or by a wildcard that is the whole left-most label
+/// (`*.example.org`: one label, never `example.org` or `a.b.example.org`;
+/// no partial labels like `w*.example.org`; never under a single label
+/// like `*.org`).
 #[must_use]
 pub fn name_matches(pattern: &str, host: &str) -> bool {
     let pattern = pattern.trim_end_matches('.').to_ascii_lowercase();
     let host = host.trim_end_matches('.').to_ascii_lowercase();
-    if let Some(suffix) = pattern.strip_prefix("*.") {
-        return host
-            .split_once('.')
-            .is_some_and(|(label, rest)| !label.is_empty() && rest == suffix);
+    if host.is_empty() || host.contains('*') {
+        return false;
     }
-    pattern == host
+    if !pattern.contains('*') {
+        return pattern == host;
+    }
+    let Some(suffix) = pattern.strip_prefix("*.") else {
+        return false;
+    };
+    if suffix.contains('*') || !suffix.contains('.') || suffix.split('.').any(str::is_empty) {
+        return false;
+    }
+    host.split_once('.')
+        .is_some_and(|(label, rest)| !label.is_empty() && rest == suffix)
+}
+
+/// Why webpki rejects the chain, worded to follow "chain" (`incomplete:
+/// …`, `from an unknown CA: …`, `does not verify: …`); `None` when it
+/// verifies. A name mismatch and the leaf's own dates are judged from the
+/// certificate itself, not twice.
+fn chain_problem(
+    verified: Result<(), rustls::Error>,
+    leaf: &X509Certificate<'_>,
+    rest: &[X509Certificate<'_>],
+) -> Option<String> {
+    let error = verified.err()?;
+    match &error {
+        rustls::Error::InvalidCertificate(
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+        ) => None,
+        rustls::Error::InvalidCertificate(
+            CertificateError::Expired
+            | CertificateError::ExpiredContext { .. }
+            | CertificateError::NotValidYet
+            | CertificateError::NotValidYetContext { .. },
+        ) if !leaf.validity().is_valid() => None,
+        rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
+            Some(missing_issuer(leaf, rest))
+        }
+        _ => Some(format!("does not verify: {error}")),
+    }
+}
+
+/// Tells an incomplete chain from an unknown CA, for a chain webpki could
+/// not lead to a trust anchor. Follow the issuers through what the server
+/// sent: ending at the leaf, the server did not send the leaf's issuer
+/// (servers must send every intermediate; public CAs never issue leaves
+/// from a root); ending at a sent CA, the chain leads to a root that is
+/// not trusted.
+fn missing_issuer(leaf: &X509Certificate<'_>, rest: &[X509Certificate<'_>]) -> String {
+    let mut top = leaf;
+    let mut used = vec![false; rest.len()];
+    while !self_signed(top) {
+        let next = rest
+            .iter()
+            .enumerate()
+            .find(|(at, c)| !used[*at] && c.subject().as_raw() == top.issuer().as_raw());
+        let Some((at, issuer)) = next else { break };
+        used[at] = true;
+        top = issuer;
+    }
+    if self_signed(top) {
+        format!(
+            "from an unknown CA: it ends at {}, which is not a trusted root",
+            top.subject()
+        )
+    } else if std::ptr::eq(top, leaf) {
+        format!(
+            "incomplete: the server does not send the issuer of {} ({})",
+            leaf.subject(),
+            leaf.issuer()
+        )
+    } else {
+        format!(
+            "from an unknown CA: {}, the issuer of {}, is not a trusted root",
+            top.issuer(),
+            top.subject()
+        )
+    }
+}
+
+/// What a stapled OCSP response says about the certificate with serial
+/// `serial` (its bytes as in the certificate).
+#[must_use]
+pub fn read_stapled(bytes: &[u8], serial: &[u8]) -> Stapled {
+    if bytes.is_empty() {
+        return Stapled::None;
+    }
+    parse_stapled(bytes, serial).unwrap_or_else(|reason| Stapled::Unusable { reason })
+}
+
+fn parse_stapled(bytes: &[u8], serial: &[u8]) -> Result<Stapled, String> {
+    use der::Decode as _;
+    use x509_ocsp::{BasicOcspResponse, CertStatus, OcspResponse, OcspResponseStatus};
+    const BASIC: &str = "1.3.6.1.5.5.7.48.1.1";
+
+    let response =
+        OcspResponse::from_der(bytes).map_err(|e| format!("not an OCSP response: {e}"))?;
+    if response.response_status != OcspResponseStatus::Successful {
+        return Err(format!(
+            "the responder's status is {:?}",
+            response.response_status
+        ));
+    }
+    let body = response
+        .response_bytes
+        .ok_or("a successful OCSP response with no body")?;
+    if body.response_type.to_string() != BASIC {
+        return Err(format!(
+            "an OCSP response of type {}, not basic",
+            body.response_type
+        ));
+    }
+    let basic = BasicOcspResponse::from_der(body.response.as_bytes())
+        .map_err(|e| format!("not a basic OCSP response: {e}"))?;
+    let wanted = strip_zeros(serial);
+    let responses = &basic.tbs_response_data.responses;
+    let single = responses
+        .iter()
+        .find(|r| strip_zeros(r.cert_id.serial_number.as_bytes()) == wanted)
+        .ok_or_else(|| {
+            let about: Vec<String> = responses
+                .iter()
+                .map(|r| hex(strip_zeros(r.cert_id.serial_number.as_bytes())))
+                .collect();
+            format!(
+                "the response is about serial {}, not the certificate's {}",
+                about.join(", "),
+                hex(wanted)
+            )
+        })?;
+    let unix = |time: &x509_ocsp::OcspGeneralizedTime| {
+        i64::try_from(time.0.to_unix_duration().as_secs()).unwrap_or(i64::MAX)
+    };
+    let status = match &single.cert_status {
+        CertStatus::Good(_) => OcspStatus::Good,
+        CertStatus::Revoked(info) => OcspStatus::Revoked {
+            at: unix(&info.revocation_time),
+            reason: info.revocation_reason.map(|r| format!("{r:?}")),
+        },
+        CertStatus::Unknown(_) => OcspStatus::Unknown,
+    };
+    Ok(Stapled::Response {
+        status,
+        this_update: unix(&single.this_update),
+        next_update: single.next_update.as_ref().map(unix),
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::new(), |mut out, b| {
+        let _ = write!(out, "{b:02X}");
+        out
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// A fixture of testdata/certs (made by its make.sh).
+    fn pem(name: &str) -> CertificateDer<'static> {
+        let path = format!("{}/testdata/certs/{name}.crt", env!("CARGO_MANIFEST_DIR"));
+        CertificateDer::from_pem_file(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    fn der(name: &str) -> Vec<u8> {
+        let path = format!("{}/testdata/certs/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    fn read(chain: &[&str], verified: Result<(), rustls::Error>) -> CertFacts {
+        let chain: Vec<_> = chain.iter().map(|n| pem(n)).collect();
+        facts(&chain, verified, None, "localhost", "TLSv1_3".into()).unwrap()
+    }
+
+    fn read_ok(name: &str) -> CertFacts {
+        read(&[name], Ok(()))
+    }
+
+    /// webpki's verdict on `chain` with `anchor` as the only root.
+    fn webpki(chain: &[&str], anchor: &str) -> Result<(), rustls::Error> {
+        let mut store = rustls::RootCertStore::empty();
+        store.add(pem(anchor)).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let verifier = webpki_verifier(&Arc::new(store), &provider).unwrap();
+        let chain: Vec<_> = chain.iter().map(|n| pem(n)).collect();
+        verifier
+            .verify_server_cert(
+                &chain[0],
+                &chain[1..],
+                &ServerName::try_from("localhost").unwrap(),
+                &[],
+                UnixTime::now(),
+            )
+            .map(|_| ())
+    }
 
     #[test]
-    fn names_match_exactly_or_by_one_wildcard_label() {
+    fn keys_by_type_and_size() {
+        let rsa = read_ok("leaf");
+        assert_eq!((rsa.key_type.as_str(), rsa.key_bits), ("RSA", 2048));
+        let ec = read_ok("p384");
+        assert_eq!(
+            (ec.key_type.as_str(), ec.key_bits, ec.curve.as_deref()),
+            ("ECDSA", 384, Some("P-384"))
+        );
+        let ed = read_ok("ed25519");
+        assert_eq!((ed.key_type.as_str(), ed.key_bits), ("Ed25519", 256));
+        let dsa = read_ok("dsa");
+        assert_eq!((dsa.key_type.as_str(), dsa.key_bits), ("DSA", 2048));
+    }
+
+    #[test]
+    fn signature_digests() {
+        let digest = |name: &str| read_ok(name).digest;
+        assert_eq!(digest("leaf").as_deref(), Some("SHA-256"));
+        assert_eq!(digest("sha1").as_deref(), Some("SHA-1"));
+        assert_eq!(digest("md5").as_deref(), Some("MD5"));
+        assert_eq!(digest("pss").as_deref(), Some("SHA-384"));
+        // A leaf is signed with its issuer's key: an Ed25519 key, RSA-signed.
+        assert_eq!(digest("ed25519").as_deref(), Some("SHA-256"));
+        assert_eq!(read_ok("md5").signature, "md5WithRSAEncryption");
+    }
+
+    #[test]
+    fn the_chain_sent_is_described_root_included() {
+        let facts = read(&["leaf", "inter-sha1", "root"], Ok(()));
+        assert_eq!(facts.chain_length, 3);
+        let sent: Vec<(&str, Option<&str>, bool)> = facts
+            .intermediates
+            .iter()
+            .map(|c| (c.subject.as_str(), c.digest.as_deref(), c.self_signed))
+            .collect();
+        assert_eq!(
+            sent,
+            [
+                ("CN=fixture intermediate", Some("SHA-1"), false),
+                ("CN=fixture root", Some("SHA-256"), true)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_complete_chain_verifies() {
+        let verified = webpki(&["leaf", "inter"], "root");
+        assert!(verified.is_ok(), "{verified:?}");
+        assert_eq!(read(&["leaf", "inter"], verified).chain_error, None);
+    }
+
+    #[test]
+    fn a_missing_intermediate_is_an_incomplete_chain() {
+        let verified = webpki(&["leaf"], "root");
+        assert_eq!(
+            read(&["leaf"], verified).chain_error.as_deref(),
+            Some(
+                "incomplete: the server does not send the issuer of CN=fixture leaf (CN=fixture intermediate)"
+            )
+        );
+        // The root sent instead of the intermediate: still incomplete.
+        let verified = webpki(&["leaf", "root"], "root");
+        assert!(
+            read(&["leaf", "root"], verified)
+                .chain_error
+                .is_some_and(|e| e.starts_with("incomplete: ")),
+        );
+    }
+
+    #[test]
+    fn a_chain_to_an_untrusted_root_is_an_unknown_ca() {
+        // The anchor is a certificate that issued none of these.
+        let verified = webpki(&["leaf", "inter"], "p384");
+        assert_eq!(
+            read(&["leaf", "inter"], verified).chain_error.as_deref(),
+            Some(
+                "from an unknown CA: CN=fixture root, the issuer of CN=fixture intermediate, is not a trusted root"
+            )
+        );
+        let verified = webpki(&["leaf", "inter", "root"], "p384");
+        assert_eq!(
+            read(&["leaf", "inter", "root"], verified)
+                .chain_error
+                .as_deref(),
+            Some("from an unknown CA: it ends at CN=fixture root, which is not a trusted root")
+        );
+    }
+
+    #[test]
+    fn other_chain_errors_and_name_errors() {
+        let bad = Err(rustls::Error::InvalidCertificate(
+            CertificateError::BadSignature,
+        ));
+        assert_eq!(
+            read(&["leaf"], bad).chain_error.as_deref(),
+            Some("does not verify: invalid peer certificate: BadSignature")
+        );
+        // The name is judged from the names, not webpki's verdict.
+        let name = Err(rustls::Error::InvalidCertificate(
+            CertificateError::NotValidForName,
+        ));
+        assert_eq!(read(&["leaf"], name).chain_error, None);
+    }
+
+    #[test]
+    fn names_and_ip_addresses_match_by_kind() {
+        let facts = read_ok("leaf");
+        assert_eq!(
+            facts.names,
+            ["localhost", "*.example.org", "127.0.0.1", "::1"]
+        );
+        assert!(facts.name_matches);
+        let dns = vec!["localhost".to_owned(), "127.0.0.2".to_owned()];
+        let ips = vec![IpAddr::from([127, 0, 0, 1]), "::1".parse().unwrap()];
+        assert!(host_matches(&dns, &ips, "127.0.0.1"));
+        assert!(host_matches(&dns, &ips, "0:0:0:0:0:0:0:1"));
+        assert!(host_matches(&dns, &ips, "[::1]"));
+        // An IP address written as a DNS name is not an IP SAN.
+        assert!(!host_matches(&dns, &ips, "127.0.0.2"));
+        assert!(!host_matches(&[], &ips, "localhost"));
+        assert!(host_matches(&dns, &[], "LOCALHOST."));
+    }
+
+    #[test]
+    fn wildcards_per_rfc_6125() {
         assert!(name_matches("localhost", "LocalHost"));
         assert!(name_matches("*.example.org", "www.example.org"));
+        assert!(name_matches("*.Example.org.", "WWW.example.ORG"));
         assert!(!name_matches("*.example.org", "a.b.example.org"));
         assert!(!name_matches("*.example.org", "example.org"));
-        assert!(name_matches("127.0.0.1", "127.0.0.1"));
+        assert!(!name_matches("*.example.org", ".example.org"));
+        // Partial labels, wildcards elsewhere, and under one label: never.
+        assert!(!name_matches("w*.example.org", "www.example.org"));
+        assert!(!name_matches("*w.example.org", "www.example.org"));
+        assert!(!name_matches("www.*.org", "www.example.org"));
+        assert!(!name_matches("*.*.org", "www.example.org"));
+        assert!(!name_matches("*.org", "example.org"));
+        assert!(!name_matches("*", "localhost"));
+        assert!(!name_matches("*.example.org", "*.example.org"));
         assert!(!name_matches("localhost", "otherhost"));
+    }
+
+    fn label() -> impl Strategy<Value = String> {
+        "[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?"
+    }
+
+    proptest! {
+        #[test]
+        fn a_wildcard_covers_exactly_one_label(
+            first in label(),
+            extra in label(),
+            domain in proptest::collection::vec(label(), 2..4),
+        ) {
+            let suffix = domain.join(".");
+            let pattern = format!("*.{suffix}");
+            let one = format!("{first}.{suffix}");
+            let two = format!("{extra}.{first}.{suffix}");
+            prop_assert!(name_matches(&pattern, &one));
+            prop_assert!(!name_matches(&pattern, &suffix));
+            prop_assert!(!name_matches(&pattern, &two));
+            prop_assert!(name_matches(&suffix, &suffix.to_uppercase()));
+        }
+
+        #[test]
+        fn any_stapled_bytes_read_without_panicking(
+            bytes in proptest::collection::vec(any::<u8>(), 0..512),
+        ) {
+            let _ = read_stapled(&bytes, &[1]);
+        }
+
+        #[test]
+        fn a_cut_or_flipped_response_reads_without_panicking(
+            cut in 1usize..1400,
+            at in 0usize..1400,
+            bit in 0u8..8,
+        ) {
+            let mut bytes = der("ocsp-good.der");
+            let at = at % bytes.len();
+            bytes[at] ^= 1 << bit;
+            bytes.truncate(cut);
+            let _ = read_stapled(&bytes, &[1, 0]);
+        }
+    }
+
+    #[test]
+    fn stapled_responses_good_revoked_and_for_another_certificate() {
+        let serial = [0x01, 0x00];
+        assert_eq!(read_stapled(&[], &serial), Stapled::None);
+        let Stapled::Response {
+            status,
+            this_update,
+            next_update,
+        } = read_stapled(&der("ocsp-good.der"), &serial)
+        else {
+            panic!("a good response");
+        };
+        assert_eq!(status, OcspStatus::Good);
+        assert_eq!(next_update, Some(this_update + 7 * 86_400));
+        let Stapled::Response { status, .. } = read_stapled(&der("ocsp-revoked.der"), &serial)
+        else {
+            panic!("a revoked response");
+        };
+        assert_eq!(
+            status,
+            OcspStatus::Revoked {
+                at: 1_735_689_600,
+                reason: Some("KeyCompromise".into())
+            }
+        );
+        assert_eq!(
+            read_stapled(&der("ocsp-good.der"), &[0x02]),
+            Stapled::Unusable {
+                reason: "the response is about serial 0100, not the certificate's 02".into()
+            }
+        );
+        assert!(matches!(
+            read_stapled(b"not DER", &serial),
+            Stapled::Unusable { reason } if reason.starts_with("not an OCSP response")
+        ));
+    }
+
+    #[test]
+    fn the_leafs_serial_finds_its_response() {
+        let chain = [pem("leaf")];
+        let facts = facts(
+            &chain,
+            Ok(()),
+            Some(&der("ocsp-revoked.der")),
+            "localhost",
+            "TLSv1_2".into(),
+        )
+        .unwrap();
+        assert!(matches!(
+            facts.ocsp,
+            Some(Stapled::Response {
+                status: OcspStatus::Revoked { .. },
+                ..
+            })
+        ));
     }
 }
