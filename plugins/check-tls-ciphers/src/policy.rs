@@ -1182,3 +1182,48 @@ ca_file = "ca.pem"
         }
     }
 }
+
+#[cfg(test)]
+mod dialect_tests {
+    use super::*;
+
+    /// The story's two suites as each stack writes them.
+    const SPELLINGS: &[(&str, &str)] = &[
+        (
+            "iana",
+            r#""TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "TLS_AES_256_GCM_SHA384""#,
+        ),
+        (
+            "java",
+            r#""TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "TLS_AES_256_GCM_SHA384""#,
+        ),
+        (
+            "openssl",
+            r#""ECDHE-RSA-AES256-GCM-SHA384", "TLS_AES_256_GCM_SHA384""#,
+        ),
+        (
+            "gnutls",
+            r#""TLS_ECDHE_RSA_AES_256_GCM_SHA384", "TLS_AES_256_GCM_SHA384""#,
+        ),
+        (
+            "erlang tuple",
+            r#""{ecdhe_rsa,aes_256_gcm,aead,sha384}", "{any,aes_256_gcm,aead,sha384}""#,
+        ),
+        (
+            "erlang map",
+            r##""#{key_exchange => ecdhe_rsa, cipher => aes_256_gcm, mac => aead, prf => sha384}", "#{key_exchange => any, cipher => aes_256_gcm, mac => aead, prf => sha384}""##,
+        ),
+        ("code point", r#""0xC0,0x30", "0x13,0x02""#),
+        ("toml integer", "0xC030, 0x1302"),
+    ];
+
+    #[test]
+    fn the_story_policy_reads_the_same_in_every_dialect() {
+        for (dialect, suites) in SPELLINGS {
+            let text = format!("protocols = [\"TLS1.2\", \"TLS1.3\"]\nsuites = [{suites}]\n");
+            let policy = Policy::parse(&text, Path::new("story.toml"))
+                .unwrap_or_else(|e| panic!("{dialect}: {e}"));
+            assert_eq!(policy.suites, [0xC030, 0x1302], "{dialect}");
+        }
+    }
+}
