@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use nightwatch_testkit::process::{poll_until, scratch_dir};
-use nightwatch_testkit::{Nagios, SearchFlavor, SearchNode, State, StateType, plugin, unix_now};
+use nightwatch_testkit::{
+    Icinga2, Icinga2Pki, Nagios, SearchFlavor, SearchNode, State, StateType, plugin, unix_now,
+};
 use serde_json::json;
 
 const BIN: &str = "check-change-window";
@@ -374,6 +376,196 @@ fn schedule_puts_approved_windows_into_real_nagios_downtime() {
     assert_eq!(
         page,
         "PROBLEM web01/https CRITICAL CRITICAL: handshake still failing\n"
+    );
+}
+
+// ---- Downtime through a real Icinga 2 API ------------------------------
+
+const ICINGA2_OBJECTS: &str = r#"
+object Host "web01" { check_command = "dummy"; enable_active_checks = false }
+object Host "web02" { check_command = "dummy"; enable_active_checks = false }
+object Host "web03" { check_command = "dummy"; enable_active_checks = false }
+object Service "https" { host_name = "web01"; check_command = "dummy"; enable_active_checks = false }
+object Service "ssh" { host_name = "web01"; check_command = "dummy"; enable_active_checks = false }
+object Service "https" { host_name = "web03"; check_command = "dummy"; enable_active_checks = false }
+"#;
+
+fn stderr(run: &nightwatch_testkit::RawRun) -> String {
+    String::from_utf8_lossy(&run.stderr).into_owned()
+}
+
+/// (host, service) of every downtime whose comment is this change's,
+/// as the API lists them.
+fn icinga2_downtime(icinga: &Icinga2, id: &str) -> Vec<String> {
+    let answer =
+        icinga.api_get("/v1/objects/downtimes?attrs=host_name&attrs=service_name&attrs=comment");
+    let key = format!("change {id}:");
+    let mut found: Vec<String> = answer["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| &r["attrs"])
+        .filter(|a| a["comment"].as_str().is_some_and(|c| c.starts_with(&key)))
+        .map(|a| {
+            format!(
+                "{}/{}",
+                a["host_name"].as_str().unwrap_or("?"),
+                a["service_name"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn schedule_sends_only_missing_downtime_to_a_real_icinga2_api() {
+    let pki = Icinga2Pki::new();
+    let plugins = scratch_dir("ccw-icinga2-plugins");
+    // The node is `localhost`: what its certificate names, on loopback.
+    let icinga = Icinga2::builder("localhost", plugins.path())
+        .text("hosts.conf", ICINGA2_OBJECTS)
+        .api(&pki, "nightwatch", "downtime-only")
+        .start();
+
+    let records = scratch_dir("ccw-icinga2");
+    let now = unix_now();
+    approved_record(
+        records.path(),
+        "CMB-7",
+        "[\"web0[12]\"]",
+        now - 60,
+        now + 600,
+        "approved",
+    );
+    // Approved by its author alone, and a plan edited after bob's LGTM:
+    // neither gets downtime.
+    let own = approved_record(
+        records.path(),
+        "CMB-8",
+        "[web03]",
+        now - 60,
+        now + 600,
+        "approved",
+    );
+    let text = fs::read_to_string(&own).unwrap();
+    fs::write(&own, text.replace("by: bob", "by: Alice")).unwrap();
+    let edited = approved_record(
+        records.path(),
+        "CMB-9",
+        "[web03]",
+        now - 60,
+        now + 600,
+        "in-progress",
+    );
+    let text = fs::read_to_string(&edited).unwrap();
+    fs::write(
+        &edited,
+        text.replace("certbot renew", "certbot renew --force"),
+    )
+    .unwrap();
+
+    let schedule = |url: &str, password: Option<&str>, extra: &[&str]| {
+        let mut command = plugin(BIN)
+            .args(["schedule", "--changes"])
+            .arg(records.path())
+            .args(["--format", "icinga2", "--icinga2-url", url])
+            .args(["--icinga2-user", "nightwatch", "--ca-file"])
+            .arg(icinga.api_ca())
+            .args(extra)
+            .env_remove("ICINGA2_API_PASSWORD");
+        if let Some(password) = password {
+            command = command.env("ICINGA2_API_PASSWORD", password);
+        }
+        command.run_raw()
+    };
+    let url = icinga.api_url();
+
+    let dry = schedule(&url, Some("downtime-only"), &["--dry-run"]);
+    assert_eq!(dry.exit_code, Some(0), "{}", dry.report("dry run failed"));
+    assert!(
+        dry.stdout_text()
+            .contains("CMB-7: would schedule downtime for web01"),
+        "{}",
+        dry.stdout_text()
+    );
+    assert!(
+        icinga2_downtime(&icinga, "CMB-7").is_empty(),
+        "a dry run scheduled downtime"
+    );
+
+    let first = schedule(&url, Some("downtime-only"), &[]);
+    assert_eq!(
+        first.exit_code,
+        Some(0),
+        "{}",
+        first.report("schedule failed")
+    );
+    let said = first.stdout_text();
+    assert!(
+        said.contains("CMB-7: downtime for web01 and its 2 services\n"),
+        "{said}"
+    );
+    assert!(said.contains("CMB-7: downtime for web02\n"), "{said}");
+    assert!(said.contains("CMB-8: no downtime, not approved"), "{said}");
+    assert!(said.contains("CMB-9: no downtime, not approved"), "{said}");
+    assert_eq!(
+        icinga2_downtime(&icinga, "CMB-7"),
+        ["web01/", "web01/https", "web01/ssh", "web02/"],
+        "{said}"
+    );
+
+    // Again: found by the change id, nothing added.
+    let again = schedule(&url, Some("downtime-only"), &[]);
+    assert_eq!(
+        again.exit_code,
+        Some(0),
+        "{}",
+        again.report("second run failed")
+    );
+    let said = again.stdout_text();
+    assert!(said.contains("CMB-7: web01 already in downtime"), "{said}");
+    assert!(said.contains("CMB-7: web02 already in downtime"), "{said}");
+    assert!(!said.contains("downtime for"), "{said}");
+    assert_eq!(icinga2_downtime(&icinga, "CMB-7").len(), 4);
+    for id in ["CMB-8", "CMB-9"] {
+        assert!(
+            icinga2_downtime(&icinga, id).is_empty(),
+            "{id} got downtime"
+        );
+    }
+
+    // A wrong password or none is the user's to fix (exit 2); a closed
+    // port is a server out of reach (exit 1).
+    let wrong = schedule(&url, Some("guessed"), &[]);
+    assert_eq!(
+        wrong.exit_code,
+        Some(2),
+        "{}",
+        wrong.report("a wrong password")
+    );
+    let text = stderr(&wrong);
+    assert!(
+        text.contains("answered 401") && text.contains("$ICINGA2_API_PASSWORD"),
+        "{text}"
+    );
+    let none = schedule(&url, None, &[]);
+    assert_eq!(none.exit_code, Some(2), "{}", none.report("no password"));
+    assert!(
+        stderr(&none).contains("no password for the Icinga 2 API user nightwatch"),
+        "{}",
+        stderr(&none)
+    );
+    let closed = format!(
+        "https://localhost:{}",
+        nightwatch_testkit::ports::free_port()
+    );
+    let down = schedule(&closed, Some("downtime-only"), &[]);
+    assert_eq!(down.exit_code, Some(1), "{}", down.report("a closed port"));
+    assert!(
+        stderr(&down).contains("cannot connect to https://localhost:"),
+        "{}",
+        stderr(&down)
     );
 }
 

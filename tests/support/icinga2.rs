@@ -9,6 +9,11 @@
 //!
 //! The daemon runs in a PID namespace of its own: its process-spawn helper
 //! and the plugins it runs die with it.
+//!
+//! [`Icinga2Builder::api`] turns on the REST API (an `ApiListener` on a
+//! free loopback port, one `ApiUser`, a certificate from an
+//! [`Icinga2Pki`]); [`Icinga2::api_url`] and [`Icinga2::api_ca`] are what a
+//! client needs.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -42,6 +47,9 @@ pub struct Icinga2Builder {
     includes: Vec<PathBuf>,
     // Written into the main config after the includes.
     extra: String,
+    // The REST API's port and user, when `api` turned it on.
+    api_port: Option<u16>,
+    api_user: Option<(String, String)>,
 }
 
 /// A running Icinga 2.
@@ -49,6 +57,9 @@ pub struct Icinga2Builder {
 pub struct Icinga2 {
     process: ServiceProcess,
     dir: TempDir,
+    node: String,
+    api_port: Option<u16>,
+    api_user: Option<(String, String)>,
 }
 
 /// The `-D` settings that keep every path Icinga writes in `root`.
@@ -86,6 +97,8 @@ impl Icinga2 {
             plugin_dir: plugin_dir.to_owned(),
             includes: Vec::new(),
             extra: String::new(),
+            api_port: None,
+            api_user: None,
         }
     }
 
@@ -99,6 +112,54 @@ impl Icinga2 {
     #[must_use]
     pub fn logs(&self) -> String {
         self.process.logs()
+    }
+
+    /// The REST API's base URL, `https://<node>:<port>` (the node's name is
+    /// what its certificate names: build a node `localhost` to reach it
+    /// on loopback with verification). Panics without [`Icinga2Builder::api`].
+    #[must_use]
+    pub fn api_url(&self) -> String {
+        let port = self.api_port.expect("Icinga2Builder::api was not called");
+        format!("https://{}:{port}", self.node)
+    }
+
+    /// The REST API's port.
+    #[must_use]
+    pub fn api_port(&self) -> Option<u16> {
+        self.api_port
+    }
+
+    /// GETs `path` (with its query) from the REST API as the
+    /// [`Icinga2Builder::api`] user, through curl (the harness shares no
+    /// HTTP code with the plugins), verifying the certificate; the JSON
+    /// answer, or a panic with what curl said.
+    #[must_use]
+    pub fn api_get(&self, path: &str) -> serde_json::Value {
+        let (user, password) = self
+            .api_user
+            .as_ref()
+            .expect("Icinga2Builder::api was not called");
+        let output = Command::new(require("/usr/bin/curl", "curl"))
+            .args(["--silent", "--show-error", "--fail-with-body", "--cacert"])
+            .arg(self.api_ca())
+            .args(["--user", &format!("{user}:{password}")])
+            .args(["-H", "Accept: application/json"])
+            .arg(format!("{}{path}", self.api_url()))
+            .output()
+            .expect("run curl");
+        let body = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "GET {path} failed: {body}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: not JSON ({e}): {body}"))
+    }
+
+    /// The CA certificate that signed the API's certificate.
+    #[must_use]
+    pub fn api_ca(&self) -> PathBuf {
+        self.dir.path().join("data").join("certs").join("ca.crt")
     }
 }
 
@@ -157,6 +218,26 @@ impl Icinga2Builder {
         self.extra.push_str(text);
         self.extra.push('\n');
         self
+    }
+
+    /// Turns on the REST API: the node's own `Endpoint` and `Zone` (so do
+    /// not add a zones.conf), an `ApiListener` on a free loopback port, and
+    /// an `ApiUser` `user` with `password` and every permission; the node's
+    /// certificate from `pki`. [`Icinga2::start`] then waits for the
+    /// listener.
+    #[must_use]
+    pub fn api(mut self, pki: &Icinga2Pki, user: &str, password: &str) -> Self {
+        let port = crate::ports::free_port();
+        pki.issue(&self.node, &self);
+        self.api_port = Some(port);
+        self.api_user = Some((user.to_owned(), password.to_owned()));
+        let text = format!(
+            "object Endpoint NodeName {{ }}\n\
+             object Zone ZoneName {{ endpoints = [ NodeName ] }}\n\
+             object ApiListener \"api\" {{ bind_host = \"127.0.0.1\"; bind_port = {port}; accept_commands = false; accept_config = false }}\n\
+             object ApiUser {user:?} {{ password = {password:?}; permissions = [ \"*\" ] }}\n"
+        );
+        self.text("api.conf", &text)
     }
 
     fn write_main(&self) -> PathBuf {
@@ -225,9 +306,17 @@ impl Icinga2Builder {
             &root.join("icinga2.out"),
         );
         process.wait_for_log_line("Activated all objects", START_TIMEOUT);
+        if let Some(port) = self.api_port {
+            process.wait_until("the API listener", START_TIMEOUT, || {
+                std::net::TcpStream::connect(crate::ports::loopback(port)).is_ok()
+            });
+        }
         Icinga2 {
             process,
             dir: self.dir,
+            node: self.node,
+            api_port: self.api_port,
+            api_user: self.api_user,
         }
     }
 }

@@ -108,8 +108,13 @@ pub enum Tool {
     #[command(after_help = "Examples:\n  \
         check-change-window schedule --changes /srv/changes \\\n    \
         --command-file /var/lib/nagios4/rw/nagios.cmd --status-file /var/lib/nagios4/status.dat\n  \
-        check-change-window schedule --changes /srv/changes --format sensu | sensuctl create")]
-    Schedule(ScheduleArgs),
+        check-change-window schedule --changes /srv/changes --format sensu | sensuctl create\n  \
+        ICINGA2_API_PASSWORD=… check-change-window schedule --changes /srv/changes \\\n    \
+        --format icinga2 --icinga2-url https://icinga:5665 --icinga2-user downtime \\\n    \
+        --ca-file /var/lib/icinga2/certs/ca.crt\n\n\
+        Exit status: 0 done, 1 a server could not be reached or failed, 2 a mistake\n\
+        to fix (arguments, records, credentials).")]
+    Schedule(Box<ScheduleArgs>),
 }
 
 /// Where downtime goes.
@@ -119,7 +124,8 @@ pub enum Format {
     Nagios,
     /// Sensu Go silenced entries, for `sensuctl create`
     Sensu,
-    /// Icinga 2 API schedule-downtime requests, one JSON object a line
+    /// Icinga 2 API schedule-downtime requests: sent with --icinga2-url,
+    /// else printed one JSON object a line
     Icinga2,
 }
 
@@ -150,6 +156,17 @@ pub struct ScheduleArgs {
     #[arg(long, value_name = "PATH")]
     pub status_file: Option<PathBuf>,
 
+    /// Nagios: wait up to this long for status.dat to show the downtime
+    /// written, so that a run right after this one finds it (0: do not
+    /// wait)
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub confirm: Duration,
+
+    /// Look up what exists, then print what would be sent instead of
+    /// writing to the command file or the Icinga 2 API
+    #[arg(long)]
+    pub dry_run: bool,
+
     /// Also put these services in downtime on each host (repeatable);
     /// without it the hosts go in downtime, which silences their services'
     /// notifications too
@@ -163,4 +180,7 @@ pub struct ScheduleArgs {
     /// Sensu namespace of the silenced entries
     #[arg(long, value_name = "NAMESPACE", default_value = "default")]
     pub namespace: String,
+
+    #[command(flatten)]
+    pub icinga2: crate::icinga2::Icinga2Args,
 }

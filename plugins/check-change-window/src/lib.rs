@@ -13,6 +13,7 @@ pub mod args;
 pub mod digest;
 pub mod freeze;
 pub mod hosts;
+pub mod icinga2;
 pub mod judge;
 pub mod observed;
 pub mod record;

@@ -1,11 +1,12 @@
 //! Downtime for approved windows, so planned work does not page: Nagios
-//! external commands, Sensu Go silenced entries, Icinga 2 API requests.
+//! external commands, Sensu Go silenced entries, Icinga 2 API requests
+//! (sent by [`crate::icinga2`]).
 //!
 //! Only changes that are approved by someone other than their author, whose
 //! digest still matches, and whose window has not ended and starts within
 //! the horizon get downtime. The change id is in every comment
-//! (`change CMB-42: …`); Nagios downtime already in `status.dat` for that
-//! change and host is not scheduled again, and Sensu entries are named per
+//! (`change CMB-42: …`); downtime already in Nagios' `status.dat` or
+//! Icinga 2 for that change and host is not scheduled again, and Sensu entries are named per
 //! host and check so `sensuctl create` replaces rather than duplicates.
 
 use std::collections::BTreeSet;
@@ -127,9 +128,11 @@ pub fn plan(
     plan
 }
 
-/// Downtime already in Nagios' `status.dat`: (host, service, comment).
-#[derive(Debug, Default)]
-pub struct NagiosStatus {
+/// What the monitoring system has: its hosts, its services, and the
+/// downtime already set (host, service, comment), from Nagios'
+/// `status.dat` or the Icinga 2 API.
+#[derive(Debug, Default, Clone)]
+pub struct Known {
     pub hosts: Vec<String>,
     /// (host, service) of every service Nagios knows.
     pub services: Vec<(String, String)>,
@@ -138,8 +141,8 @@ pub struct NagiosStatus {
 
 /// Reads the host names and downtime blocks of `status.dat`.
 #[must_use]
-pub fn parse_status(text: &str) -> NagiosStatus {
-    let mut status = NagiosStatus::default();
+pub fn parse_status(text: &str) -> Known {
+    let mut status = Known::default();
     let mut block: Option<(String, Vec<(String, String)>)> = None;
     for line in text.lines() {
         let line = line.trim();
@@ -181,9 +184,9 @@ pub fn parse_status(text: &str) -> NagiosStatus {
     status
 }
 
-impl NagiosStatus {
-    /// Whether Nagios knows this service on this host: downtime for a
-    /// service it does not know is an external command it rejects.
+impl Known {
+    /// Whether this service exists on this host: downtime for a service
+    /// Nagios does not know is an external command it rejects.
     #[must_use]
     pub fn knows(&self, host: &str, service: &str) -> bool {
         self.services.iter().any(|(h, s)| h == host && s == service)
@@ -257,42 +260,4 @@ pub fn sensu_silenced(downtime: &Downtime, author: &str, namespace: &str) -> ser
         },
         "spec": spec,
     })
-}
-
-/// An Icinga 2 API request: `POST /v1/actions/schedule-downtime`.
-#[must_use]
-pub fn icinga2_request(downtime: &Downtime, author: &str) -> serde_json::Value {
-    let host = icinga_string(&downtime.host);
-    let (kind, filter) = match &downtime.service {
-        Some(service) => (
-            "Service",
-            format!(
-                "host.name=={host} && service.name=={}",
-                icinga_string(service)
-            ),
-        ),
-        None => ("Host", format!("host.name=={host}")),
-    };
-    let mut body = json!({
-        "type": kind,
-        "filter": filter,
-        "start_time": downtime.start.as_second(),
-        "end_time": downtime.end.as_second(),
-        "fixed": true,
-        "author": author,
-        "comment": downtime.comment,
-    });
-    if downtime.service.is_none() {
-        body["all_services"] = json!(true);
-    }
-    json!({
-        "method": "POST",
-        "path": "/v1/actions/schedule-downtime",
-        "body": body,
-    })
-}
-
-/// A string literal in Icinga's filter language.
-fn icinga_string(text: &str) -> String {
-    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
 }

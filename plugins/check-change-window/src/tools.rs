@@ -1,35 +1,90 @@
 //! The `digest` and `schedule` tools. They print data for people and other
-//! tools, not a check result: exit 0 when done, 1 when they could not do
-//! it (the reason on stderr), 2 for bad arguments.
+//! tools, not a check result: exit 0 when done, 1 when a server could not
+//! be reached or failed, 2 for a mistake to fix (bad arguments, records
+//! or credentials); the reason on stderr.
 
 use std::io::Write as _;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 use jiff::Timestamp;
+use nightwatch_core::Blame;
 
 use crate::args::{Format, ScheduleArgs, Tool, ToolArgs};
+use crate::icinga2::{self, Icinga2, Icinga2Error, Step};
 use crate::record::{parse_json, parse_markdown, read_records};
-use crate::schedule::{self, icinga2_request, nagios_command, parse_status, sensu_silenced};
+use crate::schedule::{self, Downtime, Known, nagios_command, parse_status, sensu_silenced};
+
+/// Why a tool could not do its job, whose fault that is, and what it had
+/// done before it stopped.
+#[derive(Debug)]
+pub struct ToolError {
+    pub message: String,
+    pub blame: Blame,
+    pub done: Vec<String>,
+}
+
+impl ToolError {
+    fn usage(message: impl Into<String>) -> ToolError {
+        ToolError {
+            message: message.into(),
+            blame: Blame::Usage,
+            done: Vec::new(),
+        }
+    }
+
+    fn failed(message: impl Into<String>) -> ToolError {
+        ToolError {
+            message: message.into(),
+            blame: Blame::Source,
+            done: Vec::new(),
+        }
+    }
+
+    /// 2 for a mistake to fix (arguments, records, credentials), as clap
+    /// exits for bad arguments; 1 for a server that could not be reached
+    /// or failed.
+    #[must_use]
+    pub fn exit_code(&self) -> i32 {
+        if self.blame == Blame::Usage { 2 } else { 1 }
+    }
+}
+
+impl From<Icinga2Error> for ToolError {
+    fn from(error: Icinga2Error) -> ToolError {
+        ToolError {
+            message: error.to_string(),
+            blame: error.blame(),
+            done: Vec::new(),
+        }
+    }
+}
 
 /// Parses the tool's arguments, runs it and exits.
 pub fn main() -> ! {
     let args = ToolArgs::parse();
     let result = match args.tool {
-        Tool::Digest { file, id } => digest(&file, id.as_deref()).map(|d| vec![d]),
+        Tool::Digest { file, id } => digest(&file, id.as_deref())
+            .map(|d| vec![d])
+            .map_err(ToolError::usage),
         Tool::Schedule(args) => run_schedule(&args),
     };
+    let mut out = std::io::stdout().lock();
     match result {
         Ok(lines) => {
-            let mut out = std::io::stdout().lock();
             for line in lines {
                 let _ = writeln!(out, "{line}");
             }
             std::process::exit(0)
         }
-        Err(message) => {
-            eprintln!("check-change-window: {message}");
-            std::process::exit(1)
+        Err(error) => {
+            for line in &error.done {
+                let _ = writeln!(out, "{line}");
+            }
+            let _ = out.flush();
+            eprintln!("check-change-window: {}", error.message);
+            std::process::exit(error.exit_code())
         }
     }
 }
@@ -67,85 +122,60 @@ pub fn digest(file: &Path, id: Option<&str>) -> Result<String, String> {
     }
 }
 
+const USER_AGENT: &str = concat!("check-change-window/", env!("CARGO_PKG_VERSION"));
+
 /// Plans the downtime and writes it where `--format` says; returns the
 /// lines for stdout.
-pub fn run_schedule(args: &ScheduleArgs) -> Result<Vec<String>, String> {
+pub fn run_schedule(args: &ScheduleArgs) -> Result<Vec<String>, ToolError> {
     let now = args
         .at
         .as_ref()
         .map_or_else(Timestamp::now, |at| at.timestamp);
+    if args.icinga2.icinga2_url.is_some() && args.format != Format::Icinga2 {
+        return Err(ToolError::usage(
+            "--icinga2-url sends Icinga 2 requests: add --format icinga2",
+        ));
+    }
     let records = read_records(&args.changes).map_err(|e| {
-        format!(
+        ToolError::usage(format!(
             "cannot read the change records at {}: {e}",
             args.changes.display()
-        )
+        ))
     })?;
-    let status = match &args.status_file {
-        Some(path) => Some(parse_status(&std::fs::read_to_string(path).map_err(
-            |e| format!("cannot read --status-file {}: {e}", path.display()),
-        )?)),
-        None => None,
-    };
-    let plan = schedule::plan(
-        &records.changes,
-        now,
-        args.horizon,
-        &args.service,
-        status.as_ref().map(|s| s.hosts.as_slice()),
-    );
-    let mut out = Vec::new();
     let mut notes: Vec<String> = records
         .broken
         .iter()
         .map(|b| format!("broken record left out: {b}"))
         .collect();
-    notes.extend(plan.notes);
-    match args.format {
-        Format::Nagios => {
-            let mut commands = Vec::new();
-            for downtime in &plan.downtime {
-                let what = match &downtime.service {
-                    Some(service) => format!("{}/{service}", downtime.host),
-                    None => downtime.host.clone(),
-                };
-                let unknown_service = downtime.service.as_deref().is_some_and(|service| {
-                    status
-                        .as_ref()
-                        .is_some_and(|s| !s.knows(&downtime.host, service))
-                });
-                if unknown_service {
-                    notes.push(format!(
-                        "{}: {what} left out, Nagios has no such service",
-                        downtime.change_id
-                    ));
-                } else if status.as_ref().is_some_and(|s| s.has(downtime)) {
-                    notes.push(format!(
-                        "{}: {what} already in downtime",
-                        downtime.change_id
-                    ));
-                } else {
-                    commands.push(nagios_command(downtime, &args.author, now));
-                    notes.push(format!("{}: downtime for {what}", downtime.change_id));
-                }
-            }
-            match &args.command_file {
-                Some(path) => write_commands(path, &commands)?,
-                None => out.extend(commands),
+    let mut out = Vec::new();
+    // Notes go to stdout when the data went to a server, else to stderr
+    // beside the data on stdout, for another tool.
+    let to_server = match args.format {
+        Format::Nagios => args.command_file.is_some(),
+        Format::Sensu => false,
+        Format::Icinga2 => args.icinga2.icinga2_url.is_some(),
+    };
+    match (args.format, &args.icinga2.icinga2_url) {
+        (Format::Icinga2, Some(_)) => {
+            if let Err(mut error) =
+                icinga2_schedule(args, &records.changes, now, &mut out, &mut notes)
+            {
+                notes.append(&mut error.done);
+                error.done = notes;
+                return Err(error);
             }
         }
-        Format::Sensu => out.extend(
-            plan.downtime
-                .iter()
-                .map(|d| sensu_silenced(d, &args.author, &args.namespace).to_string()),
-        ),
-        Format::Icinga2 => out.extend(
-            plan.downtime
-                .iter()
-                .map(|d| icinga2_request(d, &args.author).to_string()),
-        ),
+        (Format::Nagios, _) => nagios_schedule(args, &records.changes, now, &mut out, &mut notes)?,
+        (Format::Sensu | Format::Icinga2, _) => {
+            let plan = schedule::plan(&records.changes, now, args.horizon, &args.service, None);
+            notes.extend(plan.notes);
+            out.extend(plan.downtime.iter().map(|d| match args.format {
+                Format::Sensu => sensu_silenced(d, &args.author, &args.namespace).to_string(),
+                _ => icinga2::request(d, &args.author, true).to_string(),
+            }));
+        }
     }
-    // Notes go to stderr when stdout carries data for another tool.
-    if args.format == Format::Nagios && args.command_file.is_some() {
+    if to_server {
         out.extend(notes);
     } else {
         for note in notes {
@@ -153,6 +183,155 @@ pub fn run_schedule(args: &ScheduleArgs) -> Result<Vec<String>, String> {
         }
     }
     Ok(out)
+}
+
+/// Nagios: the commands to the FIFO (or stdout), leaving out what
+/// `status.dat` shows, then waiting until it shows what was written.
+fn nagios_schedule(
+    args: &ScheduleArgs,
+    changes: &[crate::record::Change],
+    now: Timestamp,
+    out: &mut Vec<String>,
+    notes: &mut Vec<String>,
+) -> Result<(), ToolError> {
+    let status = match &args.status_file {
+        Some(path) => Some(read_status(path)?),
+        None => None,
+    };
+    let plan = schedule::plan(
+        changes,
+        now,
+        args.horizon,
+        &args.service,
+        status.as_ref().map(|s| s.hosts.as_slice()),
+    );
+    notes.extend(plan.notes);
+    let mut commands = Vec::new();
+    let mut written = Vec::new();
+    for downtime in &plan.downtime {
+        let what = match &downtime.service {
+            Some(service) => format!("{}/{service}", downtime.host),
+            None => downtime.host.clone(),
+        };
+        let unknown_service = downtime.service.as_deref().is_some_and(|service| {
+            status
+                .as_ref()
+                .is_some_and(|s| !s.knows(&downtime.host, service))
+        });
+        if unknown_service {
+            notes.push(format!(
+                "{}: {what} left out, Nagios has no such service",
+                downtime.change_id
+            ));
+        } else if status.as_ref().is_some_and(|s| s.has(downtime)) {
+            notes.push(format!(
+                "{}: {what} already in downtime",
+                downtime.change_id
+            ));
+        } else {
+            commands.push(nagios_command(downtime, &args.author, now));
+            written.push(downtime.clone());
+            let verb = if args.dry_run {
+                "would schedule downtime"
+            } else {
+                "downtime"
+            };
+            notes.push(format!("{}: {verb} for {what}", downtime.change_id));
+        }
+    }
+    match (&args.command_file, &args.status_file) {
+        (Some(path), Some(status_file)) if !args.dry_run => {
+            write_commands(path, &commands).map_err(ToolError::usage)?;
+            confirm(status_file, &written, args.confirm)?;
+        }
+        _ => out.extend(commands),
+    }
+    Ok(())
+}
+
+fn read_status(path: &Path) -> Result<Known, ToolError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ToolError::usage(format!("cannot read --status-file {}: {e}", path.display()))
+    })?;
+    Ok(parse_status(&text))
+}
+
+/// Waits until `status.dat` shows every downtime written: Nagios rewrites
+/// it every `status_update_interval` (10 s by default), and a run that
+/// read it before then would schedule the same downtime again.
+fn confirm(status_file: &Path, written: &[Downtime], within: Duration) -> Result<(), ToolError> {
+    if written.is_empty() || within.is_zero() {
+        return Ok(());
+    }
+    let deadline = Instant::now() + within;
+    loop {
+        let status = read_status(status_file)?;
+        let missing: Vec<&Downtime> = written.iter().filter(|d| !status.has(d)).collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            let names: Vec<String> = missing
+                .iter()
+                .map(|d| match &d.service {
+                    Some(service) => format!("{} {}/{service}", d.change_id, d.host),
+                    None => format!("{} {}", d.change_id, d.host),
+                })
+                .collect();
+            return Err(ToolError::failed(format!(
+                "the downtime was written to the command file, but {} does not show {} after {}: is Nagios running, and what does its log say?",
+                status_file.display(),
+                names.join(", "),
+                nightwatch_core::display::duration(within)
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Icinga 2: looks up what exists, then sends (or with `--dry-run`
+/// prints) what is missing.
+fn icinga2_schedule(
+    args: &ScheduleArgs,
+    changes: &[crate::record::Change],
+    now: Timestamp,
+    out: &mut Vec<String>,
+    notes: &mut Vec<String>,
+) -> Result<(), ToolError> {
+    let api = Icinga2::connect(&args.icinga2, USER_AGENT)?;
+    let known = api.known()?;
+    let plan = schedule::plan(
+        changes,
+        now,
+        args.horizon,
+        &args.service,
+        Some(&known.hosts),
+    );
+    notes.extend(plan.notes);
+    for action in icinga2::steps(&plan.downtime, &known, &args.service, &args.author) {
+        let id = &action.change_id;
+        let what = &action.what;
+        match action.step {
+            Step::Skip(note) => notes.push(note),
+            Step::Send(request) if args.dry_run => {
+                out.push(request.to_string());
+                notes.push(format!("{id}: would schedule downtime for {what}"));
+            }
+            Step::Send(request) => match api.schedule(&request, what) {
+                Ok(0) => notes.push(format!("{id}: downtime for {what}")),
+                Ok(services) => notes.push(format!(
+                    "{id}: downtime for {what} and its {services} service{}",
+                    if services == 1 { "" } else { "s" }
+                )),
+                Err(error) => {
+                    let mut error = ToolError::from(error);
+                    error.done = std::mem::take(notes);
+                    return Err(error);
+                }
+            },
+        }
+    }
+    Ok(())
 }
 
 /// Writes to Nagios' command FIFO, one command per write so Nagios never

@@ -20,6 +20,7 @@ fn run(args: &[&str]) -> String {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("COLUMNS", "80")
         .env_remove("TZ")
+        .env_remove("ICINGA2_API_PASSWORD")
         .output()
         .expect("runs check-change-window");
     let mut text = format!("exit {}\n", out.status.code().unwrap_or(-1));
@@ -191,6 +192,26 @@ fn tools() {
             at,
             "--format",
             "icinga2",
+        ],
+        vec![
+            "schedule",
+            "--changes",
+            CHANGES,
+            "--icinga2-url",
+            "https://127.0.0.1:5665",
+        ],
+        vec![
+            "schedule",
+            "--changes",
+            CHANGES,
+            "--at",
+            at,
+            "--format",
+            "icinga2",
+            "--icinga2-url",
+            "https://127.0.0.1:5665",
+            "--icinga2-user",
+            "downtime",
         ],
     ] {
         let _ = write!(
