@@ -56,20 +56,20 @@ use rustix::process::{Pid, Signal, kill_process};
 use tempfile::TempDir;
 
 /// The ham probe of the simulator (`--scenario ham`).
-const HAM: &str = "28-0316a2b4c5ff";
+pub(crate) const HAM: &str = "28-0316a2b4c5ff";
 /// The oven probe of the simulator (`--scenario oven`).
-const OVEN: &str = "28-0316a2b4c6aa";
+pub(crate) const OVEN: &str = "28-0316a2b4c6aa";
 /// How long a reading may take to become readable in Graphite.
-const SETTLE: Duration = Duration::from_secs(20);
+pub(crate) const SETTLE: Duration = Duration::from_secs(20);
 /// How long recovery after an outage may take: reconnect (backoff capped
 /// at 1 s here), replay, carbon writing, graphite-web reading.
-const RECOVER: Duration = Duration::from_secs(45);
+pub(crate) const RECOVER: Duration = Duration::from_secs(45);
 
-fn exporter_bin() -> PathBuf {
+pub(crate) fn exporter_bin() -> PathBuf {
     workspace_bin("pi-probe-exporter")
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     let since = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .expect("the clock is after 1970");
@@ -104,17 +104,17 @@ fn poll<T>(what: &str, timeout: Duration, mut probe: impl FnMut() -> Option<T>) 
 
 /// One simulated Pi: its w1 tree, spool and config in a scratch dir, with
 /// metrics under a prefix of its own (`nwe2e.ppe.<name>`).
-struct Pi {
-    dir: TempDir,
+pub(crate) struct Pi {
+    pub(crate) dir: TempDir,
     prefix: String,
     w1: PathBuf,
-    spool: PathBuf,
+    pub(crate) spool: PathBuf,
     config: PathBuf,
 }
 
 impl Pi {
     /// `spool_toml`: extra lines for the `[spool]` table.
-    fn new(name: &str, carbon: SocketAddr, spool_toml: &str) -> Pi {
+    pub(crate) fn new(name: &str, carbon: SocketAddr, spool_toml: &str) -> Pi {
         let dir = scratch_dir(&format!("ppe-{name}"));
         let prefix = format!("nwe2e.ppe.{name}");
         let w1 = dir.path().join("w1");
@@ -144,7 +144,7 @@ impl Pi {
         }
     }
 
-    fn metric(&self, probe: &str) -> String {
+    pub(crate) fn metric(&self, probe: &str) -> String {
         format!("{}.{probe}", self.prefix)
     }
 
@@ -181,7 +181,7 @@ impl Pi {
     }
 
     /// Runs a simulator scenario in the background until dropped.
-    fn simulate(&self, scenario: &str, speed: &str) -> ServiceProcess {
+    pub(crate) fn simulate(&self, scenario: &str, speed: &str) -> ServiceProcess {
         let mut command = ServiceProcess::command(exporter_bin());
         command
             .args([
@@ -201,7 +201,17 @@ impl Pi {
     }
 
     /// Starts the exporter (`name` names its log); waits for its start line.
-    fn start(&self, name: &str, extra: &[&str]) -> Exporter {
+    pub(crate) fn start(&self, name: &str, extra: &[&str]) -> Exporter {
+        self.start_with_env(name, extra, &[])
+    }
+
+    /// [`Pi::start`] with extra environment variables (an `LD_PRELOAD` shim).
+    pub(crate) fn start_with_env(
+        &self,
+        name: &str,
+        extra: &[&str],
+        env: &[(&str, &std::ffi::OsStr)],
+    ) -> Exporter {
         let log = self.dir.path().join(format!("{name}.log"));
         let mut command = ServiceProcess::command(exporter_bin());
         command
@@ -209,7 +219,8 @@ impl Pi {
             .arg(&self.config)
             .arg("--assume-clock-synced")
             .args(extra)
-            .env_remove("JOURNAL_STREAM");
+            .env_remove("JOURNAL_STREAM")
+            .envs(env.iter().copied());
         let mut process = ServiceProcess::spawn(name, command, &log);
         process.wait_until("its start line", Duration::from_secs(10), || {
             read_lossy(&log).contains(": starting ")
@@ -219,22 +230,22 @@ impl Pi {
 }
 
 /// A running exporter and its log (stderr).
-struct Exporter {
+pub(crate) struct Exporter {
     process: ServiceProcess,
     log: PathBuf,
 }
 
 impl Exporter {
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         read_lossy(&self.log)
     }
 
-    fn log_count(&self, needle: &str) -> usize {
+    pub(crate) fn log_count(&self, needle: &str) -> usize {
         self.log().lines().filter(|l| l.contains(needle)).count()
     }
 
     /// Waits until the log has `n` lines containing `needle`.
-    fn wait_log(&mut self, needle: &str, n: usize, timeout: Duration) {
+    pub(crate) fn wait_log(&mut self, needle: &str, n: usize, timeout: Duration) {
         let log = self.log.clone();
         self.process
             .wait_until(&format!("{n} log line(s) with {needle:?}"), timeout, || {
@@ -247,7 +258,7 @@ impl Exporter {
     }
 
     /// SIGKILL, as the OOM killer or a power cut would; waits for the exit.
-    fn kill_9(&mut self) {
+    pub(crate) fn kill_9(&mut self) {
         let pid = self.process.pid().expect("the exporter is running");
         let pid = Pid::from_raw(i32::try_from(pid).expect("a pid")).expect("a non-zero pid");
         kill_process(pid, Signal::KILL).expect("kill -9 the exporter");
@@ -261,12 +272,12 @@ impl Exporter {
 
 /// One spooled reading as its spool line says.
 #[derive(Debug, Clone, PartialEq)]
-struct Reading {
-    seq: u64,
+pub(crate) struct Reading {
+    pub(crate) seq: u64,
     /// The Graphite second: `floor(wall_ms / 1000)`.
-    ts: i64,
-    metric: String,
-    value: f64,
+    pub(crate) ts: i64,
+    pub(crate) metric: String,
+    pub(crate) value: f64,
 }
 
 #[derive(Debug, Default)]
@@ -278,7 +289,7 @@ struct LedgerState {
 }
 
 /// Tails a spool directory in a background thread; see the module docs.
-struct Ledger {
+pub(crate) struct Ledger {
     dir: PathBuf,
     state: Arc<Mutex<LedgerState>>,
     stop: Arc<AtomicBool>,
@@ -286,7 +297,7 @@ struct Ledger {
 }
 
 impl Ledger {
-    fn watch(dir: &Path) -> Ledger {
+    pub(crate) fn watch(dir: &Path) -> Ledger {
         let dir = dir.to_owned();
         let state = Arc::new(Mutex::new(LedgerState::default()));
         let stop = Arc::new(AtomicBool::new(false));
@@ -312,7 +323,7 @@ impl Ledger {
 
     /// Every reading spooled so far, in seq order; panics if the seqs have
     /// a gap (a segment deleted before it was read) or a line was bad.
-    fn readings(&self) -> Vec<Reading> {
+    pub(crate) fn readings(&self) -> Vec<Reading> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         tail_spool(&self.dir, &mut state);
         assert!(
@@ -423,9 +434,9 @@ fn crc32(data: &[u8]) -> u32 {
 // Graphite against the ledger.
 
 /// Per metric, second → value.
-type View = BTreeMap<String, BTreeMap<i64, f64>>;
+pub(crate) type View = BTreeMap<String, BTreeMap<i64, f64>>;
 
-fn by_metric<'a>(readings: impl IntoIterator<Item = &'a Reading>) -> View {
+pub(crate) fn by_metric<'a>(readings: impl IntoIterator<Item = &'a Reading>) -> View {
     let mut view = View::new();
     for r in readings {
         let old = view
@@ -526,7 +537,13 @@ fn seconds(ts: &[i64]) -> String {
 /// Polls Graphite every 500 ms until, over each metric's span in `span`,
 /// it holds exactly `expected`, not looking at the seconds in `unsure`;
 /// panics with the difference after `timeout`.
-fn await_exactly(g: &Graphite, span: &View, expected: &View, unsure: &View, timeout: Duration) {
+pub(crate) fn await_exactly(
+    g: &Graphite,
+    span: &View,
+    expected: &View,
+    unsure: &View,
+    timeout: Duration,
+) {
     let deadline = Instant::now() + timeout;
     loop {
         let mut actual = graphite_view(g, span);
@@ -556,7 +573,7 @@ fn await_health(g: &Graphite, metric: &str, done: impl Fn(f64) -> bool) -> f64 {
 }
 
 /// The seconds of `metric`'s readings, in order.
-fn ticks(readings: &[Reading], metric: &str) -> Vec<i64> {
+pub(crate) fn ticks(readings: &[Reading], metric: &str) -> Vec<i64> {
     readings
         .iter()
         .filter(|r| r.metric == metric)
@@ -566,7 +583,7 @@ fn ticks(readings: &[Reading], metric: &str) -> Vec<i64> {
 
 /// Ticks the reader skipped because a round took longer than the
 /// interval, as its log says ("skipped N reading(s)"); `reader.overruns`.
-fn logged_skips(log: &str) -> i64 {
+pub(crate) fn logged_skips(log: &str) -> i64 {
     log.lines()
         .filter_map(|l| {
             l.split("skipped ")
@@ -580,10 +597,10 @@ fn logged_skips(log: &str) -> i64 {
 }
 
 /// A run of seconds without a reading: (the second before it, how many).
-type Hole = (i64, i64);
+pub(crate) type Hole = (i64, i64);
 
 /// Runs of seconds missing between consecutive ticks.
-fn holes(ticks: &[i64]) -> Vec<Hole> {
+pub(crate) fn holes(ticks: &[i64]) -> Vec<Hole> {
     ticks
         .windows(2)
         .filter(|w| w[1] - w[0] > 1)
@@ -594,7 +611,7 @@ fn holes(ticks: &[i64]) -> Vec<Hole> {
 // ---------------------------------------------------------------------------
 // /metrics.
 
-fn scrape(port: u16) -> String {
+pub(crate) fn scrape(port: u16) -> String {
     let url = format!("http://127.0.0.1:{port}/metrics");
     let response = http::get(&url).unwrap_or_else(|e| panic!("GET {url}: {e}"));
     assert_eq!(response.status, 200, "GET {url}: {}", response.body);
@@ -602,7 +619,7 @@ fn scrape(port: u16) -> String {
 }
 
 /// The value of the sample `name{labels}` (exactly these labels).
-fn sample(body: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+pub(crate) fn sample(body: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
     body.lines()
         .filter(|l| !l.starts_with('#'))
         .find_map(|line| {
@@ -633,12 +650,12 @@ fn parse_labels(text: &str) -> BTreeMap<String, String> {
 }
 
 /// A sample that must be there.
-fn must(body: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+pub(crate) fn must(body: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
     sample(body, name, labels)
         .unwrap_or_else(|| panic!("/metrics has no {name}{labels:?}:\n{body}"))
 }
 
-fn probe_labels<'a>(name: &'a str, id: &'a str) -> [(&'a str, &'a str); 2] {
+pub(crate) fn probe_labels<'a>(name: &'a str, id: &'a str) -> [(&'a str, &'a str); 2] {
     [("probe", name), ("id", id)]
 }
 
@@ -865,7 +882,7 @@ fn sigkill_mid_outage_loses_only_the_seconds_the_exporter_was_dead() {
 }
 
 /// Waits until the ledger holds at least `n` readings.
-fn await_ledger(ledger: &Ledger, n: usize, timeout: Duration) -> Vec<Reading> {
+pub(crate) fn await_ledger(ledger: &Ledger, n: usize, timeout: Duration) -> Vec<Reading> {
     let deadline = Instant::now() + timeout;
     loop {
         let readings = ledger.readings();

@@ -5,9 +5,11 @@
 //! hotspot moved rooms. The shape that makes it not lose readings:
 //!
 //! - a **reader** thread ([`reader`]) reads the probes once per interval,
-//!   judges each value ([`reading`]) and appends the good ones to an
-//!   on-disk write-ahead **spool** ([`spool`]), fsynced per batch; it never
-//!   touches the network;
+//!   judges each value ([`reading`]) and queues the good ones for the
+//!   **writer** thread ([`writer`]), which appends them to an on-disk
+//!   write-ahead **spool** ([`spool`]) in group commits (one fdatasync for
+//!   whatever is queued); a reading counts as read only once it is on disk.
+//!   The reader never touches the network nor waits for the disk;
 //! - a **sender** thread ([`sender`]) reads the spool forward from a
 //!   persisted cursor and writes carbon's plaintext protocol, each reading
 //!   with its own timestamp; after any connection error it replays a window
@@ -36,6 +38,7 @@ pub mod shutdown;
 pub mod simulate;
 pub mod spool;
 pub mod w1;
+pub mod writer;
 
 use std::io;
 use std::net::{SocketAddr, TcpListener};
@@ -51,6 +54,7 @@ use crate::reader::{Reader, ReaderOptions};
 use crate::sender::{Sender, SenderOptions};
 use crate::shutdown::Shutdown;
 use crate::spool::{Spool, SpoolError, SpoolOptions};
+use crate::writer::{QUEUE_READINGS, SpoolQueue, Writer};
 
 /// Everything that stops the exporter.
 #[derive(Debug, thiserror::Error)]
@@ -187,7 +191,7 @@ fn spawn(
         .map_err(|source| Error::Spawn { name, source })
 }
 
-fn panic_message(e: &(dyn std::any::Any + Send)) -> String {
+pub(crate) fn panic_message(e: &(dyn std::any::Any + Send)) -> String {
     e.downcast_ref::<&str>()
         .map(|s| (*s).to_owned())
         .or_else(|| e.downcast_ref::<String>().cloned())
@@ -262,6 +266,13 @@ fn sender_options(cfg: &Config) -> SenderOptions {
     }
 }
 
+fn join(name: &'static str, h: std::thread::JoinHandle<()>) -> Result<(), Error> {
+    h.join().map_err(|e| Error::Thread {
+        name,
+        message: panic_message(&*e),
+    })
+}
+
 /// Runs the exporter: until killed, or for `run_for`.
 pub fn run_daemon(opts: &DaemonOptions, log: &Log) -> Result<(), Error> {
     let cfg = effective_config(opts.config.as_deref(), &opts.overrides)?;
@@ -284,7 +295,15 @@ pub fn run_daemon(opts: &DaemonOptions, log: &Log) -> Result<(), Error> {
         None => None,
     };
     let metrics = Arc::new(Metrics::default());
+    // Reading stops first; the sender, which drains, once every reading
+    // taken is spooled.
+    let stop_reading = Arc::new(Shutdown::new());
     let shutdown = Arc::new(Shutdown::new());
+    let queue = Arc::new(SpoolQueue::new(
+        QUEUE_READINGS,
+        metrics.clone(),
+        log.clone(),
+    ));
 
     log_start(&cfg, &opts.sync, spool.stats(), log);
 
@@ -292,10 +311,17 @@ pub fn run_daemon(opts: &DaemonOptions, log: &Log) -> Result<(), Error> {
     let reader = Reader::new(
         reader_options(&cfg),
         clock.clone(),
-        spool.clone(),
+        queue.clone(),
         metrics.clone(),
         log.clone(),
-        shutdown.clone(),
+        stop_reading.clone(),
+    );
+    let writer = Writer::new(
+        spool.clone(),
+        queue.clone(),
+        metrics.clone(),
+        log.clone(),
+        cfg.reading.interval,
     );
     let sender = Sender::new(
         sender_options(&cfg),
@@ -306,6 +332,7 @@ pub fn run_daemon(opts: &DaemonOptions, log: &Log) -> Result<(), Error> {
         shutdown.clone(),
     );
     let reader_thread = spawn("reader", &exits_tx, move || reader.run())?;
+    let writer_thread = spawn("writer", &exits_tx, move || writer.run())?;
     let sender_thread = spawn("sender", &exits_tx, move || sender.run())?;
     if let Some(listener) = listener {
         let (metrics, spool, clock, log) =
@@ -329,6 +356,7 @@ pub fn run_daemon(opts: &DaemonOptions, log: &Log) -> Result<(), Error> {
     if let Some(name) = early {
         let handle = match name {
             "reader" => Some(reader_thread),
+            "writer" => Some(writer_thread),
             "sender" => Some(sender_thread),
             _ => None,
         };
@@ -337,16 +365,14 @@ pub fn run_daemon(opts: &DaemonOptions, log: &Log) -> Result<(), Error> {
             .map_or_else(|| "it returned".to_owned(), |e| panic_message(&*e));
         return Err(Error::Thread { name, message });
     }
+    stop_reading.trigger();
+    let read = join("reader", reader_thread);
+    queue.close();
+    let written = join("writer", writer_thread);
     shutdown.trigger();
     spool.wake();
-    for (name, h) in [("reader", reader_thread), ("sender", sender_thread)] {
-        if let Err(e) = h.join() {
-            return Err(Error::Thread {
-                name,
-                message: panic_message(&*e),
-            });
-        }
-    }
+    let sent = join("sender", sender_thread);
+    read.and(written).and(sent)?;
     let s = spool.stats();
     ::log::info!(logger: log,
         "stopped after --run-for: {} reading(s) spooled in all, {} dropped by the cap",

@@ -54,6 +54,17 @@ pub struct Metrics {
     pub spool_write_errors: AtomicU64,
     /// Unreadable spool lines skipped.
     pub spool_corrupt_lines: AtomicU64,
+    /// Readings taken and waiting for the spool writer (the commit in
+    /// progress included): not yet on disk, not yet counted as read.
+    pub spool_queue_readings: AtomicU64,
+    /// Readings refused because the writer's queue was full (lost).
+    pub spool_queue_full: AtomicU64,
+    /// Group commits to the spool (write + fdatasync), failed ones too.
+    pub spool_commits: AtomicU64,
+    /// Time spent in them, microseconds.
+    pub spool_commit_micros: AtomicU64,
+    /// How long the last one took, microseconds.
+    pub spool_commit_last_micros: AtomicU64,
     /// Readings from an earlier boot whose clock never synced: their true
     /// time is unknown, so they are dropped rather than misfiled.
     pub unstampable: AtomicU64,
@@ -98,6 +109,18 @@ pub struct Snapshot {
     pub spool_corrupt_lines: u64,
     /// See [`Metrics::spool_write_errors`].
     pub spool_write_errors: u64,
+    /// See [`Metrics::spool_queue_readings`].
+    pub spool_queue_readings: u64,
+    /// See [`Metrics::spool_queue_full`].
+    pub spool_queue_full: u64,
+    /// See [`Metrics::spool_commits`].
+    pub spool_commits: u64,
+    /// Seconds spent in spool commits.
+    pub spool_commit_seconds: f64,
+    /// Seconds the last spool commit took.
+    pub spool_commit_last_seconds: f64,
+    /// Files in the spool directory set aside as not what their name says.
+    pub spool_set_aside: u64,
     /// See [`Metrics::unstampable`].
     pub unstampable: u64,
     /// See [`Metrics::overruns`].
@@ -193,11 +216,29 @@ impl Metrics {
             spool_dropped_unconfirmed: spool.dropped_unconfirmed,
             spool_corrupt_lines: self.spool_corrupt_lines.load(Ordering::Relaxed),
             spool_write_errors: self.spool_write_errors.load(Ordering::Relaxed),
+            spool_queue_readings: self.spool_queue_readings.load(Ordering::Relaxed),
+            spool_queue_full: self.spool_queue_full.load(Ordering::Relaxed),
+            spool_commits: self.spool_commits.load(Ordering::Relaxed),
+            spool_commit_seconds: micros_to_seconds(
+                self.spool_commit_micros.load(Ordering::Relaxed),
+            ),
+            spool_commit_last_seconds: micros_to_seconds(
+                self.spool_commit_last_micros.load(Ordering::Relaxed),
+            ),
+            spool_set_aside: spool.set_aside,
             unstampable: self.unstampable.load(Ordering::Relaxed),
             overruns: self.overruns.load(Ordering::Relaxed),
             clock_synced: self.clock_synced.load(Ordering::Relaxed),
         }
     }
+}
+
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "microseconds below 2^53 (285 years) are exact in f64"
+)]
+fn micros_to_seconds(us: u64) -> f64 {
+    us as f64 / 1e6
 }
 
 fn flag(b: bool) -> u8 {
@@ -232,6 +273,12 @@ impl Snapshot {
         line("spool.dropped_unconfirmed", &self.spool_dropped_unconfirmed);
         line("spool.corrupt_lines", &self.spool_corrupt_lines);
         line("spool.write_errors", &self.spool_write_errors);
+        line("spool.set_aside", &self.spool_set_aside);
+        line("spool.queue_readings", &self.spool_queue_readings);
+        line("spool.queue_full", &self.spool_queue_full);
+        line("spool.commits", &self.spool_commits);
+        line("spool.commit_seconds", &self.spool_commit_seconds);
+        line("spool.commit_last_seconds", &self.spool_commit_last_seconds);
         line("send.sent", &self.sent);
         line("send.errors", &self.send_errors);
         line("send.connected", &flag(self.connected));
@@ -305,101 +352,163 @@ impl Snapshot {
         );
     }
 
-    /// Prometheus text exposition format (version 0.0.4).
-    #[must_use]
-    pub fn prometheus(&self) -> String {
-        let mut out = String::with_capacity(4096);
-        self.probe_families(&mut out);
-        let mut single = |name: &str, kind: &str, help: &str, value: &dyn std::fmt::Display| {
-            let _ = writeln!(out, "# HELP pi_probe_exporter_{name} {help}");
-            let _ = writeln!(out, "# TYPE pi_probe_exporter_{name} {kind}");
-            let _ = writeln!(out, "pi_probe_exporter_{name} {value}");
-        };
+    /// The families of the spool, its writer and its directory.
+    /// The families of the spool's writer thread.
+    fn writer_families(&self, out: &mut String) {
         single(
+            out,
+            "spool_queue_readings",
+            "gauge",
+            "Readings taken and waiting to be written and fsynced to the spool.",
+            &self.spool_queue_readings,
+        );
+        single(
+            out,
+            "spool_queue_full_total",
+            "counter",
+            "Readings lost because the spool writer's queue was full.",
+            &self.spool_queue_full,
+        );
+        single(
+            out,
+            "spool_commits_total",
+            "counter",
+            "Group commits to the spool (write and fdatasync).",
+            &self.spool_commits,
+        );
+        single(
+            out,
+            "spool_commit_seconds_total",
+            "counter",
+            "Time spent in spool commits.",
+            &self.spool_commit_seconds,
+        );
+        single(
+            out,
+            "spool_commit_last_seconds",
+            "gauge",
+            "How long the last spool commit took.",
+            &self.spool_commit_last_seconds,
+        );
+    }
+
+    fn spool_families(&self, out: &mut String) {
+        single(
+            out,
             "spool_readings",
             "gauge",
             "Readings in the spool not yet written to carbon.",
             &self.spool_readings,
         );
         single(
+            out,
             "spool_bytes",
             "gauge",
             "Bytes of spool on disk.",
             &self.spool_bytes,
         );
         single(
+            out,
             "spool_segments",
             "gauge",
             "Spool segment files.",
             &self.spool_segments,
         );
         single(
+            out,
             "spool_oldest_age_seconds",
             "gauge",
             "Age of the oldest reading not yet written to carbon.",
             &self.spool_oldest_age_seconds,
         );
         single(
+            out,
             "spool_held_back",
             "gauge",
             "Readings held back in spool segments that cannot be read.",
             &self.spool_held_back,
         );
         single(
+            out,
             "spool_dropped_total",
             "counter",
             "Unsent readings deleted because the spool reached its cap.",
             &self.spool_dropped,
         );
         single(
+            out,
             "spool_dropped_unconfirmed_total",
             "counter",
             "Sent readings deleted by the cap while still in the replay window.",
             &self.spool_dropped_unconfirmed,
         );
         single(
+            out,
             "spool_corrupt_lines_total",
             "counter",
             "Unreadable spool lines skipped.",
             &self.spool_corrupt_lines,
         );
         single(
+            out,
             "spool_write_errors_total",
             "counter",
             "Failed appends to the spool.",
             &self.spool_write_errors,
         );
         single(
+            out,
+            "spool_set_aside_total",
+            "counter",
+            "Files in the spool directory set aside (renamed *.set-aside) as not what their name says.",
+            &self.spool_set_aside,
+        );
+        self.writer_families(out);
+    }
+
+    /// Prometheus text exposition format (version 0.0.4).
+    #[must_use]
+    pub fn prometheus(&self) -> String {
+        let mut out = String::with_capacity(4096);
+        self.probe_families(&mut out);
+        self.spool_families(&mut out);
+        single(
+            &mut out,
             "sent_total",
             "counter",
             "Lines written to carbon, replays included.",
             &self.sent,
         );
         single(
+            &mut out,
             "send_errors_total",
             "counter",
             "Failed connection attempts and dead connections.",
             &self.send_errors,
         );
         single(
+            &mut out,
             "connected",
             "gauge",
             "1 while connected to carbon.",
             &flag(self.connected),
         );
         single(
+            &mut out,
             "clock_synced",
             "gauge",
             "1 while the wall clock is synchronised.",
             &flag(self.clock_synced),
         );
         single(
+            &mut out,
             "unstampable_total",
             "counter",
             "Readings dropped because their boot's clock never synced.",
             &self.unstampable,
         );
         single(
+            &mut out,
             "reader_overruns_total",
             "counter",
             "Reading intervals skipped because reading took too long.",
@@ -407,6 +516,13 @@ impl Snapshot {
         );
         out
     }
+}
+
+/// One family with one unlabelled sample.
+fn single(out: &mut String, name: &str, kind: &str, help: &str, value: &dyn std::fmt::Display) {
+    let _ = writeln!(out, "# HELP pi_probe_exporter_{name} {help}");
+    let _ = writeln!(out, "# TYPE pi_probe_exporter_{name} {kind}");
+    let _ = writeln!(out, "pi_probe_exporter_{name} {value}");
 }
 
 fn escape(s: &str) -> String {
@@ -438,6 +554,7 @@ mod tests {
             dropped: 4,
             dropped_unconfirmed: 1,
             first_seq: 3,
+            set_aside: 2,
             ..SpoolStats::default()
         };
         let now = ClockReading {
@@ -463,6 +580,7 @@ mod tests {
             "christmaspi.temperature.exporter.probe.ham.saturated 1 1700000000\n",
             "christmaspi.temperature.exporter.spool.readings 7 1700000000\n",
             "christmaspi.temperature.exporter.spool.dropped 4 1700000000\n",
+            "christmaspi.temperature.exporter.spool.set_aside 2 1700000000\n",
             "christmaspi.temperature.exporter.spool.oldest_age_seconds 2.5 1700000000\n",
         ] {
             assert!(text.contains(want), "missing {want:?} in\n{text}");
@@ -481,6 +599,9 @@ mod tests {
             "pi_probe_exporter_temperature_celsius{probe=\"ham\",id=\"28-0316a2b4c5ff\"} 125\n",
             "# TYPE pi_probe_exporter_spool_dropped_total counter\n",
             "pi_probe_exporter_spool_dropped_total 4\n",
+            "# TYPE pi_probe_exporter_spool_set_aside_total counter\n",
+            "pi_probe_exporter_spool_set_aside_total 2\n",
+            "# TYPE pi_probe_exporter_spool_queue_readings gauge\n",
         ] {
             assert!(text.contains(want), "missing {want:?} in\n{text}");
         }

@@ -1,6 +1,7 @@
 //! The reader thread: once per interval, find the probes, read each, judge
-//! the value, and append the good ones to the spool. It never touches the
-//! network, so a dead link can never stop it.
+//! the value, and hand the good ones to the spool writer ([`crate::writer`]).
+//! It never touches the network, so a dead link can never stop it, and never
+//! waits for the disk, so a slow card cannot delay it either.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -13,8 +14,9 @@ use crate::log::Log;
 use crate::metrics::Metrics;
 use crate::reading::{Limit, ProbeJudge, RejectReason, Unit, Verdict};
 use crate::shutdown::Shutdown;
-use crate::spool::{NewReading, Spool, Stamp};
+use crate::spool::{NewReading, Stamp};
 use crate::w1;
+use crate::writer::{Accepted, Batch, SpoolQueue};
 
 /// What the reader reads and how it names it.
 #[derive(Debug, Clone)]
@@ -45,7 +47,7 @@ struct ProbeState {
 pub struct TickSummary {
     /// Probes listed by the kernel.
     pub probes: usize,
-    /// Readings appended to the spool.
+    /// Readings accepted and handed to the spool writer.
     pub accepted: usize,
     /// Readings rejected.
     pub rejected: usize,
@@ -56,10 +58,12 @@ pub struct TickSummary {
 pub struct Reader {
     opts: ReaderOptions,
     clock: Arc<dyn Clock>,
-    spool: Arc<Spool>,
+    queue: Arc<SpoolQueue>,
     metrics: Arc<Metrics>,
     log: Log,
     shutdown: Arc<Shutdown>,
+    /// Reads one probe: [`w1::read_probe`] (tests put a faulty one here).
+    read_probe: ReadProbe,
     probes: BTreeMap<String, ProbeState>,
     dir_problem: Option<String>,
     /// Directory names refused as probe ids (each logged once).
@@ -68,6 +72,9 @@ pub struct Reader {
     /// it does, so a hung file costs one thread, not one per interval.
     in_flight: BTreeMap<String, Arc<AtomicBool>>,
 }
+
+/// How one probe is read.
+pub type ReadProbe = fn(&std::path::Path, &str) -> Result<i32, w1::ReadError>;
 
 /// Delay before the first reading so that, with a whole-second interval,
 /// readings are taken half-way through a wall-clock second: each lands in
@@ -111,7 +118,7 @@ impl Reader {
     pub fn new(
         opts: ReaderOptions,
         clock: Arc<dyn Clock>,
-        spool: Arc<Spool>,
+        queue: Arc<SpoolQueue>,
         metrics: Arc<Metrics>,
         log: Log,
         shutdown: Arc<Shutdown>,
@@ -119,10 +126,11 @@ impl Reader {
         Reader {
             opts,
             clock,
-            spool,
+            queue,
             metrics,
             log,
             shutdown,
+            read_probe: w1::read_probe,
             probes: BTreeMap::new(),
             dir_problem: None,
             refused: std::collections::BTreeSet::new(),
@@ -219,6 +227,11 @@ impl Reader {
         }
     }
 
+    /// Replaces how a probe is read (tests: a read that panics).
+    pub fn set_read_probe(&mut self, read: ReadProbe) {
+        self.read_probe = read;
+    }
+
     /// One round now: discover, read, judge, spool.
     pub fn tick(&mut self) -> TickSummary {
         self.tick_at(None)
@@ -277,7 +290,11 @@ impl Reader {
             match verdict {
                 Verdict::Accepted { milli_c, saturated } => {
                     // Counted once it is in the spool.
-                    accepted.push((id, milli_c, saturated.is_some()));
+                    accepted.push(Accepted {
+                        id: id.clone(),
+                        milli_c,
+                        saturated: saturated.is_some(),
+                    });
                     note_recovery(&self.log, id, p);
                     note_saturation(&self.log, id, p, saturated, milli_c, self.opts.unit);
                     readings.push(NewReading {
@@ -317,7 +334,7 @@ impl Reader {
                 wall_ms: mono_ms.cast_signed() + now.offset_ms(),
                 synced: now.synced,
             };
-            summary.accepted += self.spool_readings(&stamp, &readings, accepted);
+            summary.accepted += self.spool_readings(stamp, readings, accepted);
         }
         self.metrics
             .clock_synced
@@ -325,32 +342,23 @@ impl Reader {
         summary
     }
 
-    /// Appends a tick's readings; they count as read (`readings_ok`) only
-    /// once they are in the spool. Returns how many are.
+    /// Hands a tick's readings to the spool writer, never waiting for it;
+    /// they count as read (`readings_ok`) only once the writer has them on
+    /// disk. Returns how many were taken (a full queue refuses, counts and
+    /// logs them).
     fn spool_readings(
         &self,
-        stamp: &Stamp,
-        readings: &[NewReading],
-        accepted: Vec<(&String, i32, bool)>,
+        stamp: Stamp,
+        readings: Vec<NewReading>,
+        accepted: Vec<Accepted>,
     ) -> usize {
-        match self.spool.append(stamp, readings) {
-            Ok(_) => {
-                let n = accepted.len();
-                for (id, milli_c, saturated) in accepted {
-                    self.metrics.accepted(id, milli_c, saturated);
-                }
-                n
-            }
-            Err(e) => {
-                Metrics::add(&self.metrics.spool_write_errors, 1);
-                ::log::error!(logger: self.log,
-                    "spool: cannot append {} reading(s) to {}: {e}; they are lost",
-                    readings.len(),
-                    self.spool.dir().display()
-                );
-                0
-            }
-        }
+        let n = readings.len();
+        let batch = Batch {
+            stamp,
+            readings,
+            accepted,
+        };
+        if self.queue.push(batch) { n } else { 0 }
     }
 
     /// Reads every probe, each in its own thread: on real hardware a
@@ -360,6 +368,7 @@ impl Reader {
     /// return within the bound (a stuck bus, a FIFO) is given up on and its
     /// thread left to finish; that probe is not read again until it has.
     fn read_all(&mut self, ids: &[String]) -> Vec<Result<i32, w1::ReadError>> {
+        type Answer = Result<Result<i32, w1::ReadError>, String>;
         let bound = self.opts.interval.max(PROBE_READ_BOUND);
         let deadline = Instant::now() + bound;
         let hung = |id: &str, what: String| {
@@ -378,15 +387,19 @@ impl Reader {
                 waiting.push(None);
                 continue;
             }
-            let (tx, rx) = std::sync::mpsc::sync_channel(1);
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Answer>(1);
             let busy = Arc::new(AtomicBool::new(true));
             let done = busy.clone();
             let (dir, id2) = (self.opts.w1_dir.clone(), id.clone());
+            let read_probe = self.read_probe;
             let spawned = std::thread::Builder::new()
                 .name("probe".into())
                 .stack_size(64 * 1024)
                 .spawn(move || {
-                    let read = w1::read_probe(&dir, &id2);
+                    // A panic (a bug) is an answer too: without catching it
+                    // the probe would stay busy, never read again.
+                    let read = std::panic::catch_unwind(|| read_probe(&dir, &id2))
+                        .map_err(|e| crate::panic_message(&*e));
                     // Not busy before the answer is seen, so the next tick
                     // reads it again.
                     done.store(false, Ordering::Release);
@@ -413,15 +426,23 @@ impl Reader {
                 ),
                 Some(rx) => {
                     let left = deadline.saturating_duration_since(Instant::now());
-                    rx.recv_timeout(left).unwrap_or_else(|_| {
-                        hung(
+                    match rx.recv_timeout(left) {
+                        Ok(Ok(read)) => read,
+                        Ok(Err(panic)) => {
+                            ::log::error!(logger: self.log,
+                                "probe {id}: reading it panicked ({panic}), a bug in the \
+                                 exporter; counted as unreadable, read again next interval"
+                            );
+                            hung(id, format!("the read panicked: {panic}"))
+                        }
+                        Err(_) => hung(
                             id,
                             format!(
                                 "read did not return within {}; given up on",
                                 humantime::format_duration(bound)
                             ),
-                        )
-                    })
+                        ),
+                    }
                 }
             })
             .collect()
@@ -519,7 +540,8 @@ fn note_saturation(
 mod tests {
     use super::*;
     use crate::clock::{BootId, ClockReading, ManualClock};
-    use crate::spool::{SpoolOptions, SpoolReader};
+    use crate::spool::{Spool, SpoolOptions, SpoolReader};
+    use crate::writer::{QUEUE_READINGS, Writer};
 
     struct Rig {
         w1: tempfile::TempDir,
@@ -528,6 +550,17 @@ mod tests {
         metrics: Arc<Metrics>,
         log: Log,
         reader: Reader,
+        writer: Writer,
+    }
+
+    impl Rig {
+        /// One round, then the writer's commit of it: `accepted` counts
+        /// what is in the spool.
+        fn tick(&mut self) -> TickSummary {
+            let mut s = self.reader.tick();
+            s.accepted = self.writer.commit_pending().spooled;
+            s
+        }
     }
 
     /// The health counters as the sender would export them now.
@@ -569,6 +602,18 @@ mod tests {
         let metrics = Arc::new(Metrics::default());
         let mut names = BTreeMap::new();
         names.insert("28-0316a2b4c5ff".to_owned(), "ham".to_owned());
+        let queue = Arc::new(SpoolQueue::new(
+            QUEUE_READINGS,
+            metrics.clone(),
+            log.clone(),
+        ));
+        let writer = Writer::new(
+            spool.clone(),
+            queue.clone(),
+            metrics.clone(),
+            log.clone(),
+            Duration::from_secs(1),
+        );
         let reader = Reader::new(
             ReaderOptions {
                 w1_dir: w1.path().into(),
@@ -578,7 +623,7 @@ mod tests {
                 interval: Duration::from_secs(1),
             },
             clock,
-            spool.clone(),
+            queue,
             metrics.clone(),
             log.clone(),
             Arc::new(Shutdown::new()),
@@ -590,6 +635,7 @@ mod tests {
             metrics,
             log,
             reader,
+            writer,
         }
     }
 
@@ -607,7 +653,7 @@ mod tests {
         let mut rig = rig();
         crate::simulate::set_probe_millis(rig.w1.path(), "28-0316a2b4c5ff", 57_187, true).unwrap();
         crate::simulate::set_probe_millis(rig.w1.path(), "28-0316a2b4c6aa", 125_000, true).unwrap();
-        let s = rig.reader.tick();
+        let s = rig.tick();
         assert_eq!(
             s,
             TickSummary {
@@ -640,19 +686,19 @@ mod tests {
         let mut rig = rig();
         let id = "28-0316a2b4c5ff";
         crate::simulate::set_probe_millis(rig.w1.path(), id, 20_000, false).unwrap();
-        rig.reader.tick();
+        rig.tick();
         crate::simulate::set_probe_millis(rig.w1.path(), id, 85_000, true).unwrap();
-        rig.reader.tick();
+        rig.tick();
         crate::simulate::set_probe_millis(rig.w1.path(), id, 130_000, true).unwrap();
-        rig.reader.tick();
+        rig.tick();
         crate::simulate::corrupt_probe(rig.w1.path(), id, crate::simulate::Corruption::Truncated)
             .unwrap();
-        rig.reader.tick();
+        rig.tick();
         crate::simulate::corrupt_probe(rig.w1.path(), id, crate::simulate::Corruption::NoT)
             .unwrap();
-        rig.reader.tick();
+        rig.tick();
         crate::simulate::remove_probe(rig.w1.path(), id).unwrap();
-        rig.reader.tick();
+        rig.tick();
         assert!(spooled(&rig.spool).is_empty());
         let snap = snapshot(&rig);
         let p = &snap.probes[id];
@@ -679,7 +725,7 @@ mod tests {
         let id = "28-0316a2b4c5ff";
         crate::simulate::set_probe_millis(rig.w1.path(), id, 20_000, false).unwrap();
         for _ in 0..20 {
-            rig.reader.tick();
+            rig.tick();
         }
         let crc_lines = rig
             .log
@@ -698,7 +744,7 @@ mod tests {
         let w1 = rig.w1.path().to_owned();
         std::fs::remove_dir(&w1).unwrap();
         for _ in 0..3 {
-            assert_eq!(rig.reader.tick().probes, 0);
+            assert_eq!(rig.tick().probes, 0);
         }
         let n = rig
             .log
@@ -709,7 +755,7 @@ mod tests {
         assert_eq!(n, 1);
         std::fs::create_dir(&w1).unwrap();
         crate::simulate::set_probe_millis(&w1, "28-0316a2b4c5ff", 20_000, true).unwrap();
-        assert_eq!(rig.reader.tick().accepted, 1);
+        assert_eq!(rig.tick().accepted, 1);
     }
 
     #[test]
@@ -773,7 +819,7 @@ mod tests {
         let (tx, rx) = std::sync::mpsc::channel();
         let reader = std::thread::spawn(move || {
             for _ in 0..3 {
-                let s = rig.reader.tick();
+                let s = rig.tick();
                 tx.send(s).unwrap();
             }
             rig
@@ -816,7 +862,7 @@ mod tests {
             std::fs::write(dir.join("temperature"), "21500\n").unwrap();
         }
         for _ in 0..3 {
-            let s = rig.reader.tick();
+            let s = rig.tick();
             assert_eq!((s.probes, s.accepted), (1, 1));
         }
         let sent = spooled(&rig.spool);
@@ -846,11 +892,52 @@ mod tests {
         crate::simulate::set_probe_millis(rig.w1.path(), "28-0316a2b4c5ff", 21_500, true).unwrap();
         // The spool's directory is gone: the append fails.
         std::fs::remove_dir_all(rig.spool.dir()).unwrap();
-        let s = rig.reader.tick();
+        let s = rig.tick();
         assert_eq!((s.probes, s.accepted), (1, 0));
         let snap = snapshot(&rig);
         assert_eq!(snap.probes["28-0316a2b4c5ff"].ok, 0);
         assert_eq!(snap.spool_write_errors, 1);
         assert!(rig.log.lines().iter().any(|l| l.contains("they are lost")));
+    }
+
+    /// Panics while a file named `panic` is in the probe's directory (no
+    /// real file makes `w1::read_probe` panic: this stands for a bug).
+    fn read_or_panic(dir: &std::path::Path, id: &str) -> Result<i32, w1::ReadError> {
+        assert!(!dir.join(id).join("panic").exists(), "injected bug");
+        w1::read_probe(dir, id)
+    }
+
+    #[test]
+    fn a_panicking_read_is_a_logged_fault_and_the_probe_is_read_next_round() {
+        let mut rig = rig();
+        rig.reader.set_read_probe(read_or_panic);
+        let ham = "28-0316a2b4c5ff";
+        crate::simulate::set_probe_millis(rig.w1.path(), ham, 21_500, true).unwrap();
+        std::fs::write(rig.w1.path().join(ham).join("panic"), "").unwrap();
+        let s = rig.tick();
+        assert_eq!((s.probes, s.accepted, s.rejected), (1, 0, 1));
+        let snap = snapshot(&rig);
+        assert_eq!(
+            snap.probes[ham].rejected.get(&RejectReason::Unreadable),
+            Some(&1)
+        );
+        assert!(
+            rig.log
+                .lines()
+                .iter()
+                .any(|l| l.contains("panicked") && l.contains("injected bug")),
+            "{:?}",
+            rig.log.lines()
+        );
+        // The probe is not left busy: the next round reads it.
+        std::fs::remove_file(rig.w1.path().join(ham).join("panic")).unwrap();
+        let s = rig.tick();
+        assert_eq!(
+            (s.probes, s.accepted, s.rejected),
+            (1, 1, 0),
+            "{:?}",
+            rig.log.lines()
+        );
+        assert_eq!(spooled(&rig.spool).len(), 1);
     }
 }

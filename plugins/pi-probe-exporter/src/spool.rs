@@ -13,10 +13,14 @@
 //!
 //! Crash safety:
 //!
-//! - Records are appended and `fdatasync`ed once per batch (one batch per
-//!   reading interval) before the sender may see them, so a reading the
-//!   sender has sent is on disk, and a reading on disk survives `kill -9`
-//!   and power loss (a new segment's directory entry is fsynced too).
+//! - Records are appended and `fdatasync`ed in groups (one commit for
+//!   whatever the writer thread found queued, see [`crate::writer`]) before
+//!   the sender may see them, so a reading the sender has sent is on disk,
+//!   and a reading on disk survives `kill -9` and power loss (a new
+//!   segment's directory entry is fsynced too). The write and the fsync run
+//!   without the spool's lock held: the sender and `/metrics` only ever see
+//!   the bytes and numbers of completed commits, so a slow card delays
+//!   neither.
 //! - A crash can leave the last segment with a torn last line. On open it
 //!   is found (no newline, bad checksum, wrong fields), logged and cut off;
 //!   any other unreadable line is skipped by the reader with a log line.
@@ -122,6 +126,9 @@ pub struct SpoolStats {
     /// Readings in segments that cannot be read (at most this many: the
     /// count of an unreadable file is bounded by its size).
     pub held_back: u64,
+    /// Files in the spool directory set aside (renamed `*.set-aside`)
+    /// since the spool was opened: not what their name says, never read.
+    pub set_aside: u64,
     /// Wall clock (ms since the epoch) of the last change to the oldest
     /// unreadable segment: its readings are at least this old.
     pub held_back_since_wall_ms: Option<i64>,
@@ -143,7 +150,6 @@ struct Segment {
 #[derive(Debug)]
 struct Inner {
     segments: VecDeque<Segment>,
-    active: Option<File>,
     next_seq: u64,
     /// The cursor: the first seq not known to be delivered. Never past an
     /// unreadable segment, so a restart tries it again.
@@ -159,6 +165,16 @@ struct Inner {
     /// One past the highest seq the sender holds in memory.
     loaded: u64,
     last_unconfirmed_log: Option<std::time::Instant>,
+    set_aside: u64,
+}
+
+/// The segment being appended to, owned by whoever appends (one at a time:
+/// the writer thread). Kept out of [`Inner`] so that writing and fsyncing
+/// it never holds the lock the sender and `/metrics` take.
+#[derive(Debug, Default)]
+struct Appender {
+    /// The open segment and its first seq.
+    file: Option<(u64, File)>,
 }
 
 /// The spool. Shared by the reader thread (appends) and the sender thread
@@ -168,6 +184,8 @@ pub struct Spool {
     opts: SpoolOptions,
     log: Log,
     inner: Mutex<Inner>,
+    /// Taken before `inner`, never after it.
+    appender: Mutex<Appender>,
     data: Condvar,
     _lock: File,
 }
@@ -340,8 +358,9 @@ fn mtime_ms(path: &Path) -> Option<i64> {
 }
 
 /// Opens the lock file, setting aside whatever holds its name if that
-/// cannot be a lock file (a directory, a file we may not write).
-fn open_lock(dir: &Path, log: &Log) -> Result<File, SpoolError> {
+/// cannot be a lock file (a directory, a file we may not write); says
+/// whether it did.
+fn open_lock(dir: &Path, log: &Log) -> Result<(File, bool), SpoolError> {
     let path = dir.join("lock");
     let open = || {
         OpenOptions::new()
@@ -353,7 +372,7 @@ fn open_lock(dir: &Path, log: &Log) -> Result<File, SpoolError> {
     let bad = match fs::symlink_metadata(&path) {
         Ok(meta) if !meta.file_type().is_file() => Some(file_kind(&meta).to_owned()),
         _ => match open() {
-            Ok(f) => return Ok(f),
+            Ok(f) => return Ok((f, false)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(io_at(&path)(e)),
             Err(e) => Some(format!("cannot be opened for writing ({e})")),
         },
@@ -365,7 +384,7 @@ fn open_lock(dir: &Path, log: &Log) -> Result<File, SpoolError> {
         path.display(),
         to.display()
     );
-    open().map_err(io_at(&path))
+    open().map(|f| (f, true)).map_err(io_at(&path))
 }
 
 impl Spool {
@@ -385,7 +404,8 @@ impl Spool {
     pub fn open(opts: SpoolOptions, log: Log) -> Result<Spool, SpoolError> {
         let dir = opts.dir.clone();
         fs::create_dir_all(&dir).map_err(io_at(&dir))?;
-        let lock = open_lock(&dir, &log)?;
+        let (lock, lock_set_aside) = open_lock(&dir, &log)?;
+        let mut set_aside_count = u64::from(lock_set_aside);
         let lock_path = dir.join("lock");
         match lock.try_lock() {
             Ok(()) => {}
@@ -412,11 +432,14 @@ impl Spool {
                 floor = floor.max(first.saturating_add(1));
                 let kind = file_kind(&meta);
                 match set_aside(&path) {
-                    Ok(to) => ::log::error!(logger: log,
-                        "spool: {} is {kind}, not a segment; set aside as {}",
-                        path.display(),
-                        to.display()
-                    ),
+                    Ok(to) => {
+                        set_aside_count += 1;
+                        ::log::error!(logger: log,
+                            "spool: {} is {kind}, not a segment; set aside as {}",
+                            path.display(),
+                            to.display()
+                        );
+                    }
                     Err(e) => ::log::error!(logger: log,
                         "spool: {} is {kind}, not a segment; ignored (cannot rename it: {e})",
                         path.display()
@@ -553,7 +576,6 @@ impl Spool {
             log,
             inner: Mutex::new(Inner {
                 segments,
-                active: None,
                 next_seq,
                 committed,
                 delivered: committed,
@@ -564,7 +586,9 @@ impl Spool {
                 written: committed,
                 loaded: committed,
                 last_unconfirmed_log: None,
+                set_aside: set_aside_count,
             }),
+            appender: Mutex::new(Appender::default()),
             data: Condvar::new(),
             _lock: lock,
         };
@@ -609,6 +633,7 @@ impl Spool {
                 .front()
                 .map_or(inner.next_seq, |s| s.first_seq),
             held_back: held_back(&inner),
+            set_aside: inner.set_aside,
             held_back_since_wall_ms: inner
                 .segments
                 .iter()
@@ -620,73 +645,120 @@ impl Spool {
     /// Appends a batch of readings taken at `stamp` and fsyncs them.
     /// Returns the seqs they got.
     pub fn append(&self, stamp: &Stamp, readings: &[NewReading]) -> io::Result<Range<u64>> {
-        let mut inner = self.lock();
-        let first = inner.next_seq;
-        if readings.is_empty() {
+        self.append_group(&[(stamp, readings)])
+    }
+
+    fn appender(&self) -> MutexGuard<'_, Appender> {
+        self.appender.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Appends several batches (each taken at its own stamp) as one commit:
+    /// one write, one `fdatasync`. Returns the seqs they got, in order;
+    /// on an error none of them is in the spool and no number was used.
+    ///
+    /// The spool's lock is held only to look and, once the data is durable,
+    /// to publish it (new `next_seq`, the segment's length); the write and
+    /// the fsync run without it, so the sender and `/metrics` never wait
+    /// for the card. Only what a completed commit published is visible to
+    /// readers: they read a segment up to its published length.
+    pub fn append_group(&self, batches: &[(&Stamp, &[NewReading])]) -> io::Result<Range<u64>> {
+        let mut app = self.appender();
+        let (first, reuse) = {
+            let inner = self.lock();
+            let reuse = app.file.as_ref().is_some_and(|(seg_first, _)| {
+                inner.segments.back().is_some_and(|s| {
+                    s.first_seq == *seg_first
+                        && !s.sealed
+                        && s.unreadable.is_none()
+                        && s.bytes < self.opts.segment_bytes
+                })
+            });
+            (inner.next_seq, reuse)
+        };
+        let n: u64 = batches.iter().map(|(_, r)| r.len() as u64).sum();
+        if n == 0 {
             return Ok(first..first);
         }
-        let needs_new = inner.active.is_none()
-            || inner
-                .segments
-                .back()
-                .is_none_or(|s| s.bytes >= self.opts.segment_bytes);
-        if needs_new {
-            self.start_segment(&mut inner)?;
+        if !reuse {
+            self.start_segment(&mut app, first)?;
         }
-        let mut buf = String::with_capacity(readings.len() * 96);
-        for (i, r) in readings.iter().enumerate() {
-            crate::record::encode_line(
-                first + i as u64,
-                stamp.boot,
-                stamp.mono_ms,
-                stamp.wall_ms,
-                stamp.synced,
-                &r.metric,
-                &r.value,
-                &mut buf,
-            );
+        let mut buf = String::with_capacity(usize::try_from(n).unwrap_or(0) * 96);
+        let mut seq = first;
+        for (stamp, readings) in batches {
+            for r in *readings {
+                crate::record::encode_line(
+                    seq,
+                    stamp.boot,
+                    stamp.mono_ms,
+                    stamp.wall_ms,
+                    stamp.synced,
+                    &r.metric,
+                    &r.value,
+                    &mut buf,
+                );
+                seq += 1;
+            }
         }
-        let written = {
-            let file = inner.active.as_mut().expect("a segment was just started");
-            file.write_all(buf.as_bytes())
-                .and_then(|()| file.sync_data())
-        };
+        let (seg_first, file) = app.file.as_mut().expect("a segment was just started");
+        let seg_first = *seg_first;
+        let written = file
+            .write_all(buf.as_bytes())
+            .and_then(|()| file.sync_data());
         if let Err(e) = written {
-            self.undo_append(&mut inner, &e);
+            self.undo_append(&mut app, seg_first, &e);
             return Err(e);
         }
         let len = buf.len() as u64;
-        let n = readings.len() as u64;
+        let mut inner = self.lock();
         inner.next_seq += n;
         inner.total_bytes += len;
-        if let Some(seg) = inner.segments.back_mut() {
+        if let Some(seg) = inner
+            .segments
+            .iter_mut()
+            .rfind(|s| s.first_seq == seg_first)
+        {
             seg.bytes += len;
         }
         self.enforce_cap(&mut inner);
         drop(inner);
+        drop(app);
         self.data.notify_all();
         Ok(first..first + n)
     }
 
     /// Leaves the spool as if a failed append never happened: the segment
-    /// is cut back to its last complete batch (an empty new one is removed)
-    /// and no sequence number is used, so none is ever given twice. Should
-    /// the cut fail too, the next start finds the leftover past the next
-    /// segment's start and cuts it then.
-    fn undo_append(&self, inner: &mut Inner, e: &io::Error) {
-        inner.active = None;
-        let Some(seg) = inner.segments.back_mut() else {
-            return;
+    /// is cut back to its last complete commit (an empty new one is
+    /// removed) and no sequence number is used, so none is ever given
+    /// twice. Should the cut fail too, the next start finds the leftover
+    /// past the next segment's start and cuts it then.
+    fn undo_append(&self, app: &mut Appender, seg_first: u64, e: &io::Error) {
+        app.file = None;
+        let (path, bytes) = {
+            let mut inner = self.lock();
+            let Some(seg) = inner
+                .segments
+                .iter_mut()
+                .rfind(|s| s.first_seq == seg_first)
+            else {
+                return;
+            };
+            seg.sealed = true;
+            (seg.path.clone(), seg.bytes)
         };
-        seg.sealed = true;
-        let (path, bytes) = (seg.path.clone(), seg.bytes);
         let undone = if bytes == 0 {
             fs::remove_file(&path).and_then(|()| fsync_dir(&self.opts.dir))
         } else {
             truncate(&path, bytes)
         };
         if bytes == 0 && undone.is_ok() {
-            inner.segments.pop_back();
+            let mut inner = self.lock();
+            if inner
+                .segments
+                .back()
+                .is_some_and(|s| s.first_seq == seg_first && s.bytes == 0)
+            {
+                inner.segments.pop_back();
+            }
         }
         if let Err(e2) = undone {
             ::log::error!(logger: self.log,
@@ -697,19 +769,24 @@ impl Spool {
         }
     }
 
-    fn start_segment(&self, inner: &mut Inner) -> io::Result<()> {
-        if let Some(seg) = inner.segments.back_mut() {
-            seg.sealed = true;
-        }
-        inner.active = None;
-        let first = inner.next_seq;
+    /// Starts the segment whose first reading will be `first` (the next
+    /// seq). The file is created and its directory entry fsynced without
+    /// the spool's lock; it is listed only then.
+    fn start_segment(&self, app: &mut Appender, first: u64) -> io::Result<()> {
+        app.file = None;
         let path = self.opts.dir.join(segment_name(first));
-        // An empty leftover of the same name (from a failed write) goes.
-        if inner.segments.back().is_some_and(|s| s.first_seq == first) {
-            if let Some(old) = inner.segments.pop_back() {
-                inner.total_bytes -= old.bytes;
+        {
+            let mut inner = self.lock();
+            if let Some(seg) = inner.segments.back_mut() {
+                seg.sealed = true;
             }
-            let _ = fs::remove_file(&path);
+            // An empty leftover of the same name (from a failed write) goes.
+            if inner.segments.back().is_some_and(|s| s.first_seq == first)
+                && let Some(old) = inner.segments.pop_back()
+            {
+                inner.total_bytes -= old.bytes;
+                let _ = fs::remove_file(&path);
+            }
         }
         // An empty file of this name left by a failed start goes too.
         if fs::symlink_metadata(&path).is_ok_and(|m| m.is_file() && m.len() == 0) {
@@ -723,23 +800,20 @@ impl Spool {
             let _ = fs::remove_file(&path);
             return Err(e);
         }
-        inner.segments.push_back(Segment {
+        self.lock().segments.push_back(Segment {
             first_seq: first,
             path,
             bytes: 0,
             sealed: false,
             unreadable: None,
         });
-        inner.active = Some(file);
+        app.file = Some((first, file));
         Ok(())
     }
 
     fn remove_front(&self, inner: &mut Inner) -> Option<Segment> {
         let seg = inner.segments.pop_front()?;
         inner.total_bytes -= seg.bytes;
-        if inner.segments.is_empty() {
-            inner.active = None;
-        }
         if let Err(e) = fs::remove_file(&seg.path)
             && e.kind() != io::ErrorKind::NotFound
         {
@@ -821,10 +895,8 @@ impl Spool {
             seg.path.display(),
             end - first_seq
         );
-        if i + 1 == inner.segments.len() {
-            // It was being appended to: the next append starts a new one.
-            inner.active = None;
-        }
+        // Were it being appended to, the next append starts a new one
+        // (the appender looks at `sealed`).
         self.hold_cursor(&mut inner);
     }
 
@@ -1991,6 +2063,11 @@ mod tests {
             assert!(logged(&log, want), "{want}: {:?}", log.lines());
         }
         assert!(dir.path().join("lock.set-aside").is_dir());
+        assert_eq!(
+            spool.stats().set_aside,
+            3,
+            "the lock, the directory and the symlink are counted"
+        );
         assert!(
             dir.path()
                 .join(format!("{}.set-aside", segment_name(7)))
