@@ -16,12 +16,11 @@
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::thread;
 
 use nightwatch_testkit::plugin_cmd::workspace_bin;
-use nightwatch_testkit::process::scratch_dir;
 use nightwatch_testkit::tls::netns_command;
 use nightwatch_testkit::tls_stacks::{self, RabbitTls, StackServer};
 use nightwatch_testkit::{GnutlsServ, Leaf, Nginx, State, TestCa, plugin};
@@ -41,8 +40,6 @@ struct PolicyCase {
     /// (protocol, code point) of every suite the policy allows that works
     /// with an RSA key (its ECDSA suites cannot be negotiated here).
     rsa_suites: BTreeSet<(String, u16)>,
-    /// Keeps the policy file.
-    _dir: Option<tempfile::TempDir>,
 }
 
 fn suites(list: &[(&str, u16)]) -> BTreeSet<(String, u16)> {
@@ -63,26 +60,24 @@ fn intermediate() -> PolicyCase {
             (TLS12, 0xC030),
             (TLS12, 0xCCA8),
         ]),
-        _dir: None,
     }
 }
 
-/// The story's policy: one suite per protocol.
-const STRICT_POLICY: &str = r#"# The story's strict policy: one suite per protocol.
-extends = "mozilla-intermediate"
-protocols = ["TLSv1.3", "TLSv1.2"]
-suites = ["TLS_AES_256_GCM_SHA384", "ECDHE-RSA-AES256-GCM-SHA384"]
-"#;
-
+/// The story's policy as the project ships it
+/// (`plugins/check-tls-ciphers/policies/story.toml`): TLS 1.2
+/// `ECDHE-RSA-AES256-GCM-SHA384` and TLS 1.3 `TLS_AES_256_GCM_SHA384`.
 fn strict() -> PolicyCase {
-    let dir = scratch_dir("strict-policy");
-    let file = dir.path().join("strict.toml");
-    std::fs::write(&file, STRICT_POLICY).expect("write the strict policy");
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../plugins/check-tls-ciphers/policies/story.toml");
+    assert!(
+        file.is_file(),
+        "the story's policy is missing: {}",
+        file.display()
+    );
     PolicyCase {
-        name: "strict",
+        name: "story (strict)",
         args: vec!["--policy".into(), file.display().to_string()],
         rsa_suites: suites(&[(TLS13, 0x1302), (TLS12, 0xC030)]),
-        _dir: Some(dir),
     }
 }
 
@@ -99,9 +94,6 @@ fn library_lacks(target: &str) -> BTreeSet<(String, u16)> {
 
 /// `tls-policy render … --for target`.
 fn render(policy: &PolicyCase, target: &str) -> String {
-    if std::env::var_os("NW_HAND_RENDER").is_some() {
-        return hand_render(policy.name, target);
-    }
     let bin = workspace_bin("tls-policy");
     let output = Command::new(&bin)
         .arg("render")
@@ -164,12 +156,12 @@ fn deploy(target: &'static str, policy: &PolicyCase) -> Deployed {
         _ => {
             let server = match target {
                 "apache" => tls_stacks::apache(&leaf, &snippet),
-                "haproxy" => tls_stacks::haproxy(&leaf, &snippet),
-                "java" => tls_stacks::java(&leaf, &snippet),
+                "haproxy" => tls_stacks::haproxy(&leaf, &snippet, &haproxy_bind_options(&snippet)),
+                "java" => tls_stacks::java(&leaf, &java_options(&snippet)),
                 "erlang" => tls_stacks::erlang(&leaf, &snippet),
                 "jruby" => tls_stacks::jruby(&leaf, &snippet),
                 "rabbitmq" => {
-                    tls_stacks::rabbitmq(&leaf, RabbitTls::Advanced(&rabbit_advanced(&snippet)))
+                    tls_stacks::rabbitmq(&leaf, RabbitTls::Advanced(rabbit_advanced(&snippet)))
                 }
                 other => panic!("no stack {other}"),
             };
@@ -200,9 +192,42 @@ fn gnutls_priority(render: &str) -> String {
     lines[0].to_owned()
 }
 
-/// The ssl options list of a rabbitmq render's advanced.config form.
-fn rabbit_advanced(render: &str) -> String {
-    render.to_owned()
+/// A rabbitmq render's `advanced.config` form: everything after its
+/// `%% --- advanced.config ---` line (the `rabbitmq.conf` lines before it
+/// cannot set the groups, so they never pass a policy with groups).
+fn rabbit_advanced(render: &str) -> &str {
+    let marker = "%% --- advanced.config ---";
+    let at = render
+        .find(marker)
+        .unwrap_or_else(|| panic!("a rabbitmq render has an {marker} part:\n{render}"));
+    &render[at + marker.len()..]
+}
+
+/// The options a haproxy render asks for on each bind line: what follows
+/// `crt FILE` in its example `#   bind … ssl crt FILE curves …` (none when
+/// it has no example, as when the policy leaves the groups alone).
+fn haproxy_bind_options(render: &str) -> String {
+    render
+        .lines()
+        .filter_map(|line| line.trim_start_matches(['#', ' ']).strip_prefix("bind "))
+        .find_map(|bind| {
+            let mut words = bind.split_whitespace().skip_while(|word| *word != "crt");
+            words.nth(1)?;
+            Some(words.collect::<Vec<_>>().join(" "))
+        })
+        .unwrap_or_default()
+}
+
+/// A java render's JVM options (its `-D…` lines).
+fn java_options(render: &str) -> Vec<String> {
+    let options: Vec<String> = render
+        .lines()
+        .map(str::trim)
+        .filter(|line| line.starts_with("-D"))
+        .map(str::to_owned)
+        .collect();
+    assert!(!options.is_empty(), "a java render has -D lines:\n{render}");
+    options
 }
 
 /// The accepted suites per protocol, from the check's `--json`.
@@ -303,10 +328,7 @@ fn show(set: &BTreeSet<(String, u16)>) -> String {
 /// Deploys every (target, policy) pair at once, then proves each; panics
 /// listing every failure.
 fn prove_all(targets: &[&'static str]) {
-    let mut policies = vec![intermediate(), strict()];
-    if std::env::var("NW_HAND_RENDER").is_ok_and(|v| v == "intermediate") {
-        policies.pop();
-    }
+    let policies = [intermediate(), strict()];
     let deployed: Vec<(Deployed, &PolicyCase)> = thread::scope(|scope| {
         let handles: Vec<_> = targets
             .iter()
@@ -376,52 +398,4 @@ fn skip_slow_stacks() -> bool {
         eprintln!("{SKIP_SLOW}=1: Java, JRuby and RabbitMQ not proven in this run");
     }
     asked
-}
-
-// DEV ONLY: hand-written renders until `tls-policy render` lands.
-fn hand_render(policy: &str, target: &str) -> String {
-    let strict = policy == "strict";
-    let (o12, o13, jsse, erl_ciphers) = if strict {
-        (
-            "ECDHE-RSA-AES256-GCM-SHA384",
-            "TLS_AES_256_GCM_SHA384",
-            "TLS_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-            "#{key_exchange => any, cipher => aes_256_gcm, mac => aead, prf => sha384}, #{key_exchange => ecdhe_rsa, cipher => aes_256_gcm, mac => aead, prf => sha384}",
-        )
-    } else {
-        (
-            "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305",
-            "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256",
-            "TLS_AES_128_GCM_SHA256,TLS_AES_256_GCM_SHA384,TLS_CHACHA20_POLY1305_SHA256,TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
-            "#{key_exchange => any, cipher => aes_128_gcm, mac => aead, prf => sha256}, #{key_exchange => any, cipher => aes_256_gcm, mac => aead, prf => sha384}, #{key_exchange => any, cipher => chacha20_poly1305, mac => aead, prf => sha256}, #{key_exchange => ecdhe_ecdsa, cipher => aes_128_gcm, mac => aead, prf => sha256}, #{key_exchange => ecdhe_rsa, cipher => aes_128_gcm, mac => aead, prf => sha256}, #{key_exchange => ecdhe_ecdsa, cipher => aes_256_gcm, mac => aead, prf => sha384}, #{key_exchange => ecdhe_rsa, cipher => aes_256_gcm, mac => aead, prf => sha384}, #{key_exchange => ecdhe_ecdsa, cipher => chacha20_poly1305, mac => aead, prf => sha256}, #{key_exchange => ecdhe_rsa, cipher => chacha20_poly1305, mac => aead, prf => sha256}",
-        )
-    };
-    match target {
-        "nginx" => format!(
-            "ssl_protocols TLSv1.2 TLSv1.3;\nssl_ciphers {o12};\nssl_conf_command Ciphersuites {o13};\nssl_ecdh_curve X25519:prime256v1:secp384r1;\n"
-        ),
-        "apache" => format!(
-            "SSLProtocol -all +TLSv1.2 +TLSv1.3\nSSLCipherSuite {o12}\nSSLCipherSuite TLSv1.3 {o13}\nSSLOpenSSLConfCmd Curves X25519:prime256v1:secp384r1\n"
-        ),
-        "haproxy" => format!(
-            "ssl-default-bind-ciphers {o12}\nssl-default-bind-ciphersuites {o13}\nssl-default-bind-options ssl-min-ver TLSv1.2\nssl-default-bind-curves X25519:P-256:P-384\n"
-        ),
-        "gnutls" => {
-            if strict {
-                "# strict\nNONE:+VERS-TLS1.3:+VERS-TLS1.2:+AES-256-GCM:+AEAD:+ECDHE-RSA:+SIGN-ALL:+COMP-NULL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:+CTYPE-X509\n".to_owned()
-            } else {
-                "NONE:+VERS-TLS1.3:+VERS-TLS1.2:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:+AEAD:+ECDHE-RSA:+ECDHE-ECDSA:+SIGN-ALL:+COMP-NULL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:+CTYPE-X509\n".to_owned()
-            }
-        }
-        "java" => format!(
-            "jdk.tls.server.protocols=TLSv1.3,TLSv1.2\njdk.tls.server.cipherSuites={jsse}\njdk.tls.namedGroups=x25519,secp256r1,secp384r1\n"
-        ),
-        "jruby" => format!(
-            "ciphers = {o13}:{o12}\nmin_version = TLS1_2\njdk.tls.namedGroups = x25519,secp256r1,secp384r1\n"
-        ),
-        "erlang" | "rabbitmq" => format!(
-            "[{{versions, ['tlsv1.3', 'tlsv1.2']}},\n {{ciphers, [{erl_ciphers}]}},\n {{supported_groups, [x25519, secp256r1, secp384r1]}},\n {{eccs, [x25519, secp256r1, secp384r1]}}].\n"
-        ),
-        _ => unreachable!(),
-    }
 }

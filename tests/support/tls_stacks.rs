@@ -130,11 +130,12 @@ SSLCertificateKeyFile {key}
 }
 
 /// `HAProxy` in the foreground (`-db`) with one `ssl` bind on
-/// `127.0.0.1:PORT` answering 200 itself. `global_snippet` goes into the
-/// `global` section (`ssl-default-bind-ciphers`, `-ciphersuites`,
-/// `-options ssl-min-ver …`, `-curves`).
+/// `127.0.0.1:PORT` answering 200 itself. `config` starts the file: the
+/// render's `global` section (`ssl-default-bind-ciphers`, `-ciphersuites`,
+/// `-options ssl-min-ver …`); `bind_options` go at the end of the bind line
+/// (`curves …`, which the render gives per bind).
 #[must_use]
-pub fn haproxy(leaf: &Leaf, global_snippet: &str) -> StackServer {
+pub fn haproxy(leaf: &Leaf, config: &str, bind_options: &str) -> StackServer {
     require(HAPROXY, "haproxy");
     let dir = scratch_dir("haproxy");
     let root = dir.path();
@@ -145,19 +146,16 @@ pub fn haproxy(leaf: &Leaf, global_snippet: &str) -> StackServer {
     both.extend(fs::read(&leaf.key).expect("read the leaf key"));
     fs::write(&pem, both).expect("write leaf.pem");
     let conf = format!(
-        r#"global
-    log stderr format raw local0 info
-# ---- the policy ----
-{global_snippet}
+        r#"# ---- the policy ----
+{config}
 # ---- end of the policy ----
 defaults
     mode http
-    log global
     timeout connect 5s
     timeout client 10s
     timeout server 10s
 frontend tls
-    bind 127.0.0.1:{port} ssl crt {pem}
+    bind 127.0.0.1:{port} ssl crt {pem} {bind_options}
     http-request return status 200 content-type text/plain string "nightwatch-testkit haproxy"
 "#,
         pem = pem.display(),
@@ -179,33 +177,35 @@ frontend tls
     }
 }
 
-/// The Java server (`tests/tls-stacks/TlsStackServer.java`, JDK 17):
-/// `settings` is the render read as Java properties; its `jdk.tls.*` keys
-/// become system properties and `jdk.tls.server.protocols` and
-/// `jdk.tls.server.cipherSuites` also go to `setEnabledProtocols` and
-/// `setEnabledCipherSuites` (which refuse unknown names).
+/// The Java server (`tests/tls-stacks/TlsStackServer.java`, JDK 17) run
+/// with `jvm_options`: the render's `-Djdk.tls.server.protocols=…`,
+/// `-Djdk.tls.server.cipherSuites=…` and `-Djdk.tls.namedGroups=…`. The JDK
+/// applies them, and the program passes the two lists to
+/// `setEnabledProtocols` and `setEnabledCipherSuites` too (which refuse
+/// unknown names); without them it refuses to start.
 #[must_use]
-pub fn java(leaf: &Leaf, settings: &str) -> StackServer {
+pub fn java(leaf: &Leaf, jvm_options: &[String]) -> StackServer {
     let classes = java_classes();
     let dir = scratch_dir("java-tls");
     let root = dir.path();
     let port = free_port();
-    let settings_path = root.join("tls.properties");
-    fs::write(&settings_path, settings).expect("write tls.properties");
+    let options_path = root.join("jvm-options");
+    fs::write(&options_path, jvm_options.join("\n")).expect("write jvm-options");
     let mut command = ServiceProcess::command(format!("{JDK17}/bin/java"));
     command
         // A small heap and no JIT tiers beyond C1: it serves a few dozen
         // handshakes.
-        .args(["-Xmx64m", "-XX:TieredStopAtLevel=1", "-cp"])
+        .args(["-Xmx64m", "-XX:TieredStopAtLevel=1"])
+        .args(jvm_options)
+        .arg("-cp")
         .arg(classes)
         .arg("TlsStackServer")
         .arg(port.to_string())
         .arg(&leaf.cert)
         .arg(&leaf.key)
-        .arg(&settings_path)
         .current_dir(root);
     let mut process = ServiceProcess::spawn("java TlsStackServer", command, &root.join("java.out"));
-    process.add_log(&settings_path);
+    process.add_log(&options_path);
     process.wait_for_log_line(&format!("LISTENING {port}"), SLOW_START);
     StackServer {
         process,
@@ -270,17 +270,18 @@ pub fn erlang(leaf: &Leaf, options: &str) -> StackServer {
 }
 
 /// The `JRuby` server (`tests/tls-stacks/tls_stack_server.rb`, Debian's
-/// jruby with its jruby-openssl, on JDK 17): `settings` are `key = value`
-/// lines: `ciphers` (the string for `SSLContext#ciphers=`), `min_version`
-/// and `max_version` (`TLS1_2`, `TLS1_3`) and `jdk.tls.*` system properties.
+/// jruby with its jruby-openssl, on JDK 17): `code` is the render, Ruby
+/// that makes an `SSLContext` named `ctx` (and may set
+/// `jdk.tls.namedGroups` first), evaluated as is before the certificate is
+/// added.
 #[must_use]
-pub fn jruby(leaf: &Leaf, settings: &str) -> StackServer {
+pub fn jruby(leaf: &Leaf, code: &str) -> StackServer {
     require(JRUBY, "jruby");
     let dir = scratch_dir("jruby-tls");
     let root = dir.path();
     let port = free_port();
-    let settings_path = root.join("tls-settings.txt");
-    fs::write(&settings_path, settings).expect("write tls-settings.txt");
+    let settings_path = root.join("tls-context.rb");
+    fs::write(&settings_path, code).expect("write tls-context.rb");
     let mut command = ServiceProcess::command(JRUBY);
     command
         // --dev: the JIT off and C1 only, for a quicker start.
@@ -308,11 +309,10 @@ pub enum RabbitTls<'a> {
     /// `ssl_options.*` lines for `rabbitmq.conf` (added after the listener
     /// and certificate lines).
     Conf(&'a str),
-    /// An ssl options list term (`[{versions, …}, …]`): written into
-    /// `advanced.config` as the listener's whole `ssl_options`, after the
-    /// certificate. advanced.config's `ssl_options` replaces every
-    /// `ssl_options.*` line of `rabbitmq.conf` (it is not merged with them),
-    /// so the certificate has to be in it too.
+    /// A whole `advanced.config` (`[{rabbit, [{ssl_options, [...]}]}].`):
+    /// the certificate and key are put first in its `ssl_options`, because
+    /// advanced.config's `ssl_options` replaces every `ssl_options.*` line
+    /// of `rabbitmq.conf` (it is not merged with them).
     Advanced(&'a str),
 }
 
@@ -347,12 +347,15 @@ pub fn rabbitmq(leaf: &Leaf, tls: RabbitTls<'_>) -> StackServer {
             );
             "[].\n".to_owned()
         }
-        RabbitTls::Advanced(options) => {
-            let options = options.trim().trim_end_matches('.');
+        RabbitTls::Advanced(config) => {
+            let anchor = "{ssl_options, [";
+            let at = config.find(anchor).unwrap_or_else(|| {
+                panic!("the advanced.config has no `{anchor}` to add the certificate to:\n{config}")
+            }) + anchor.len();
             format!(
-                "%% The listener's whole ssl_options: the certificate, then the policy.\n\
-                 [{{rabbit, [{{ssl_options, [{{certfile, \"{cert}\"}}, {{keyfile, \"{key}\"}} |\n\
-                 %% ---- the policy ----\n{options}\n%% ---- end of the policy ----\n]}}]}}].\n"
+                "{}{{certfile, \"{cert}\"}}, {{keyfile, \"{key}\"}},\n{}",
+                &config[..at],
+                &config[at..]
             )
         }
     };

@@ -1,18 +1,16 @@
 // A JSSE TLS server for tests/support/tls_stacks.rs: serves one certificate
-// on 127.0.0.1 with the settings `tls-policy render --for java` printed.
+// on 127.0.0.1 with the JVM options `tls-policy render --for java` printed.
 //
-// Usage: java TlsStackServer PORT CERT.pem KEY.pem SETTINGS
+// Usage: java -Djdk.tls.server.protocols=... -Djdk.tls.server.cipherSuites=...
+//            [-Djdk.tls.namedGroups=...] TlsStackServer PORT CERT.pem KEY.pem
 //
-// SETTINGS is the render, read as java.util.Properties (`#` comments,
-// `key=value`). Every `jdk.tls.*` key becomes a system property before
-// the first SSLContext exists (jdk.tls.namedGroups is only read then); the
-// protocol and suite lists are also passed to setEnabledProtocols and
-// setEnabledCipherSuites, which throw on a name the JDK does not know, so a
-// malformed render fails here instead of silently allowing the defaults.
+// The JDK applies those system properties itself; the protocol and suite
+// lists are also passed to setEnabledProtocols and setEnabledCipherSuites,
+// which throw on a name the JDK does not know, so a malformed render fails
+// here instead of silently leaving the defaults on. Without either property
+// the server refuses to start (the JDK's defaults are not a policy).
 // Prints "LISTENING <port>" once bound.
 
-import java.io.ByteArrayInputStream;
-import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -31,7 +29,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
-import java.util.Properties;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLServerSocket;
@@ -41,22 +38,14 @@ public final class TlsStackServer {
     private static final char[] PASSWORD = "nightwatch".toCharArray();
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 4) {
-            System.err.println("usage: TlsStackServer PORT CERT.pem KEY.pem SETTINGS");
+        if (args.length != 3) {
+            System.err.println("usage: TlsStackServer PORT CERT.pem KEY.pem");
             System.exit(2);
         }
         int port = Integer.parseInt(args[0]);
-        Properties settings = new Properties();
-        try (InputStream in = new FileInputStream(args[3])) {
-            settings.load(in);
-        }
-        for (String key : settings.stringPropertyNames()) {
-            if (key.startsWith("jdk.tls.")) {
-                System.setProperty(key, settings.getProperty(key).trim());
-            }
-        }
-        String protocols = required(settings, "jdk.tls.server.protocols");
-        String suites = required(settings, "jdk.tls.server.cipherSuites");
+        String protocols = required("jdk.tls.server.protocols");
+        String suites = required("jdk.tls.server.cipherSuites");
+        System.out.println("jdk.tls.namedGroups: " + System.getProperty("jdk.tls.namedGroups", "(the JDK's)"));
 
         KeyStore store = KeyStore.getInstance("PKCS12");
         store.load(null, null);
@@ -82,10 +71,10 @@ public final class TlsStackServer {
         }
     }
 
-    private static String required(Properties settings, String key) {
-        String value = settings.getProperty(key);
+    private static String required(String key) {
+        String value = System.getProperty(key);
         if (value == null || value.isBlank()) {
-            System.err.println("the settings have no " + key + " (refusing the JDK's defaults)");
+            System.err.println("no -D" + key + " (refusing the JDK's defaults)");
             System.exit(2);
         }
         return value;
