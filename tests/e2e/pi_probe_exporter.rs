@@ -994,6 +994,8 @@ fn a_spool_it_does_not_recognise_is_reported_kept_and_delivered() {
         !log.contains("(0 readings to send"),
         "the spooled readings were taken for sent:\n{log}"
     );
+    // The directory segment and the directory lock, counted.
+    await_health(&g, &pi.health("spool.set_aside"), |n| n == 2.0);
     let readings = ledger.readings();
     assert_eq!(readings[..spooled.len()], spooled[..]);
     let all = by_metric(&readings);
@@ -1427,6 +1429,12 @@ fn metrics_endpoint_serves_prometheus_text_with_the_counters() {
         "spool_dropped_unconfirmed_total",
         "spool_corrupt_lines_total",
         "spool_write_errors_total",
+        "spool_set_aside_total",
+        "spool_queue_readings",
+        "spool_queue_full_total",
+        "spool_commits_total",
+        "spool_commit_seconds_total",
+        "spool_commit_last_seconds",
         "sent_total",
         "send_errors_total",
         "connected",
@@ -1474,6 +1482,8 @@ fn metrics_endpoint_serves_prometheus_text_with_the_counters() {
         ("clock_synced", 1.0),
         ("spool_dropped_total", 0.0),
         ("spool_write_errors_total", 0.0),
+        ("spool_set_aside_total", 0.0),
+        ("spool_queue_full_total", 0.0),
         ("reader_overruns_total", 0.0),
     ] {
         assert_eq!(must(&body, name, &[]), value, "{name}");

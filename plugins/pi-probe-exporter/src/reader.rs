@@ -99,7 +99,7 @@ pub fn phase_shift_ms(wall_ms: i64, interval: Duration) -> i64 {
 /// How many whole slots have gone by when the next one is `late` past its
 /// start. A slot still inside its own interval is read late rather than
 /// skipped: its stamp is its scheduled time, as every reading's is, so one
-/// slow round (an fsync on a busy SD card) costs no reading; only slots whose
+/// slow round (a probe slow to convert) costs no reading; only slots whose
 /// whole interval has passed are skipped.
 fn slots_passed(late: Duration, interval_ms: u64) -> u64 {
     u64::try_from(late.as_millis()).unwrap_or(u64::MAX) / interval_ms.max(1)

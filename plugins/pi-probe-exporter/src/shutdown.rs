@@ -1,8 +1,9 @@
 //! A stop flag threads can sleep on.
 //!
 //! The daemon itself never needs it: it is killed by a signal, and every
-//! reading it has taken is already on disk. `--run-for` and tests use it to
-//! stop the threads and let the sender drain.
+//! reading it has counted is already on disk. `--run-for` and tests use it
+//! to stop the threads: the reader first, then (once the writer has spooled
+//! what was queued) the sender, which drains.
 
 use std::sync::{Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
