@@ -24,3 +24,4 @@ mod search_nodes;
 mod sensu_checks;
 mod tls_policy_stacks;
 mod tls_registry;
+mod tls_registry;

@@ -169,6 +169,15 @@ def erlang_tuples(codes):
     return {int(l.split()[0], 16): l.split()[1] for l in out.splitlines()}
 
 
+def erlang_offered():
+    """(code, IANA name) of every suite OTP's ssl offers for some version."""
+    expr = ("Vs = ['tlsv1.3', 'tlsv1.2', 'tlsv1.1', tlsv1], "
+            "All = lists:usort(lists:append([ssl:cipher_suites(F, V) || F <- [all, anonymous, exclusive], V <- Vs])), "
+            "[io:format(\"~s ~s~n\", [binary:encode_hex(ssl_cipher_format:suite_map_to_bin(S)), ssl:suite_to_str(S)]) "
+            "|| S <- All], halt().")
+    return [(int(l.split()[0], 16), l.split()[1]) for l in run(["erl", "-noshell", "-eval", expr]).splitlines()]
+
+
 def legacy_openssl(code, iana, openssl):
     """Classes OpenSSL 1.1 gave the suites OpenSSL 3 here no longer has."""
     kx, auth, enc, mac = parts(iana)
@@ -232,6 +241,9 @@ def main():
         if iana is None:
             raise SystemExit(f"no IANA name for GnuTLS's {m.group(1)}")
         suites[code] = (iana, "", {"TLS1.3": "Tls13", "TLS1.2": "Tls12"}.get(m.group(4), "Ssl3"))
+    for code, iana in erlang_offered():
+        # RFC 8442's ECDHE_PSK AEAD suites: only OTP has them here.
+        suites.setdefault(code, (iana, "", legacy_min(iana, "Ssl3")))
     by_iana = {v[0]: c for c, v in suites.items()}
     java = {}
     for name in java_names():

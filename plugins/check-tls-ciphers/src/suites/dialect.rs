@@ -357,6 +357,20 @@ mod tests {
         assert!(high.len() > 50);
         assert!(high.iter().all(|s| s.auth != "None" && s.mac != "MD5"));
         assert_eq!(resolve("ECDHE+AESGCM").unwrap().len(), 4);
+        // OpenSSL's `Ciphersuites` (TLS 1.3) list reads the same way.
+        let tls13: Vec<u16> = resolve("TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256")
+            .unwrap()
+            .iter()
+            .map(|s| s.code)
+            .collect();
+        assert_eq!(tls13, [0x1302, 0x1301]);
+        // Names of other dialects may stand in a string too.
+        let mixed: Vec<u16> = resolve("TLS_ECDHE_RSA_AES_256_GCM_SHA384:!aNULL:AES128-SHA")
+            .unwrap()
+            .iter()
+            .map(|s| s.code)
+            .collect();
+        assert_eq!(mixed, [0xC030, 0x002F]);
     }
 
     #[test]

@@ -12,6 +12,8 @@
 //! `!KRB5`...), which match what they matched or nothing; a suite name in
 //! any dialect may stand where OpenSSL takes its own names.
 
+use std::sync::OnceLock;
+
 use super::Suite;
 
 /// The oldest protocol OpenSSL lists for a suite (`TLSv1`, `SSLv3`...).
@@ -381,7 +383,9 @@ pub(super) fn expand(
     rules: &str,
     lookup: impl Fn(&str) -> Option<&'static Suite>,
 ) -> Result<Vec<&'static Suite>, StringError> {
-    let mut list = List::new();
+    // The starting order is the same for every string: arranged once.
+    static START: OnceLock<List> = OnceLock::new();
+    let mut list = START.get_or_init(List::new).clone();
     let rules = suite_b(rules);
     let rest = if let Some(rest) = rules.strip_prefix("DEFAULT") {
         list.process(DEFAULT_RULES, &lookup)?;
@@ -430,6 +434,7 @@ enum Op {
 
 /// OpenSSL's linked list of ciphers, as a vector of indices into
 /// `ciphers`, with the active flags beside it.
+#[derive(Clone)]
 struct List {
     ciphers: Vec<Cipher>,
     order: Vec<usize>,

@@ -248,4 +248,7 @@ pub(super) static SUITES: &[Suite] = &[
     Suite::new(0xCCAC, "TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-PSK-CHACHA20-POLY1305", "TLS_ECDHE_PSK_CHACHA20_POLY1305", "", "", "ECDHEPSK", "PSK", "CHACHA20_POLY1305", "AEAD", Tls12, Some(Attrs::new(Proto::Tls12, 256, &[High], true))),
     Suite::new(0xCCAD, "TLS_DHE_PSK_WITH_CHACHA20_POLY1305_SHA256", "DHE-PSK-CHACHA20-POLY1305", "TLS_DHE_PSK_CHACHA20_POLY1305", "", "", "DHEPSK", "PSK", "CHACHA20_POLY1305", "AEAD", Tls12, Some(Attrs::new(Proto::Tls12, 256, &[High], true))),
     Suite::new(0xCCAE, "TLS_RSA_PSK_WITH_CHACHA20_POLY1305_SHA256", "RSA-PSK-CHACHA20-POLY1305", "TLS_RSA_PSK_CHACHA20_POLY1305", "", "", "RSAPSK", "RSA", "CHACHA20_POLY1305", "AEAD", Tls12, Some(Attrs::new(Proto::Tls12, 256, &[High], true))),
+    Suite::new(0xD001, "TLS_ECDHE_PSK_WITH_AES_128_GCM_SHA256", "", "", "", "{ecdhe_psk,aes_128_gcm,aead,sha256}", "ECDHEPSK", "PSK", "AES_128_GCM", "AEAD", Tls12, None),
+    Suite::new(0xD003, "TLS_ECDHE_PSK_WITH_AES_128_CCM_8_SHA256", "", "", "", "{ecdhe_psk,aes_128_ccm_8,aead,sha256}", "ECDHEPSK", "PSK", "AES_128_CCM_8", "AEAD", Tls12, None),
+    Suite::new(0xD005, "TLS_ECDHE_PSK_WITH_AES_128_CCM_SHA256", "", "", "", "{ecdhe_psk,aes_128_ccm,aead,sha256}", "ECDHEPSK", "PSK", "AES_128_CCM", "AEAD", Tls12, None),
 ];
