@@ -66,6 +66,7 @@ pub struct NagiosBuilder {
     cfg_files: Vec<PathBuf>,
     resource_lines: Vec<String>,
     main_overrides: Vec<(String, String)>,
+    env: Vec<(String, String)>,
 }
 
 /// A running Nagios 4.
@@ -119,6 +120,14 @@ impl NagiosBuilder {
         self
     }
 
+    /// Sets an environment variable of Nagios, which its checks inherit
+    /// (e.g. `SSL_CERT_FILE`: a site's own CA among the system roots).
+    #[must_use]
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
     /// Writes `nagios.cfg` and `resource.cfg` and runs `nagios4 -v`.
     #[must_use]
     pub fn verify(&self) -> NagiosVerify {
@@ -142,6 +151,7 @@ impl NagiosBuilder {
         // main process: only a PID namespace takes them all down.
         let mut command = ServiceProcess::command_in_pid_namespace(NAGIOS);
         command.arg(root.join("nagios.cfg")).current_dir(root);
+        command.envs(self.env.iter().map(|(k, v)| (k, v)));
         let mut process = ServiceProcess::spawn("nagios4", command, &root.join("nagios.out"));
         process.add_log(root.join("nagios.log"));
         let status = root.join("status.dat");
@@ -263,6 +273,7 @@ impl Nagios {
             cfg_files: Vec::new(),
             resource_lines: Vec::new(),
             main_overrides: Vec::new(),
+            env: Vec::new(),
         }
     }
 
