@@ -8,6 +8,9 @@
 //! the preamble too. Servers without TLS refuse, and that is CRITICAL with
 //! their reply quoted.
 
+// Product and protocol names (PostgreSQL, StartTLS) are words here, not code.
+#![allow(clippy::doc_markdown)]
+
 use std::collections::BTreeSet;
 use std::process::Command;
 
@@ -100,14 +103,14 @@ fn sslscan_suites(starttls: Option<&str>, port: u16) -> BTreeSet<(String, u16)> 
         .collect()
 }
 
-fn same_as_sslscan(protocol: &str, port: u16, theirs: BTreeSet<(String, u16)>, logs: &str) {
+fn same_as_sslscan(protocol: &str, port: u16, theirs: &BTreeSet<(String, u16)>, logs: &str) {
     let ours = plugin_suites(protocol, port);
     assert!(
         !theirs.is_empty(),
         "sslscan found nothing on port {port}\n{logs}"
     );
     assert_eq!(
-        ours, theirs,
+        &ours, theirs,
         "accepted suites per protocol through {protocol}: ours (left) vs sslscan (right)\n{logs}"
     );
 }
@@ -121,7 +124,7 @@ fn smtp_through_postfix_matches_sslscan_and_reads_the_certificate() {
         .state_is(State::Critical)
         .first_line_contains("TLS 1.0 accepted");
     let theirs = sslscan_suites(Some("--starttls-smtp"), server.port());
-    same_as_sslscan("smtp", server.port(), theirs, &server.logs());
+    same_as_sslscan("smtp", server.port(), &theirs, &server.logs());
 }
 
 #[test]
@@ -136,7 +139,7 @@ fn imap_and_pop3_through_dovecot_match_sslscan() {
             .state_is(State::Critical)
             .long_text_contains("TLS 1.3: TLS_AES_");
         let theirs = sslscan_suites(Some(flag), port);
-        same_as_sslscan(protocol, port, theirs, &server.logs());
+        same_as_sslscan(protocol, port, &theirs, &server.logs());
     }
 }
 
@@ -152,7 +155,7 @@ fn ftp_through_vsftpd_is_intermediate_and_matches_sslscan() {
         .long_text_contains("certificate: CN=localhost")
         .long_text_contains("chain verified");
     let theirs = sslscan_suites(Some("--starttls-ftp"), server.port());
-    same_as_sslscan("ftp", server.port(), theirs, &server.logs());
+    same_as_sslscan("ftp", server.port(), &theirs, &server.logs());
 }
 
 #[test]
@@ -165,7 +168,7 @@ fn postgres_sslrequest_matches_sslscan() {
         .state_is(State::Critical)
         .first_line_contains("DHE-RSA-AES256-GCM-SHA384 accepted");
     let theirs = sslscan_suites(Some("--starttls-psql"), server.port());
-    same_as_sslscan("postgres", server.port(), theirs, &server.logs());
+    same_as_sslscan("postgres", server.port(), &theirs, &server.logs());
 }
 
 #[test]
@@ -177,7 +180,7 @@ fn ldap_starttls_matches_sslscan_on_the_same_slapd_ldaps_port() {
         .first_line_contains("TLS 1.0 accepted");
     let ldaps = server.ldaps_port().expect("slapd with TLS serves ldaps");
     let theirs = sslscan_suites(None, ldaps);
-    same_as_sslscan("ldap", server.port(), theirs, &server.logs());
+    same_as_sslscan("ldap", server.port(), &theirs, &server.logs());
 }
 
 #[test]

@@ -18,6 +18,9 @@
 //! | PostgreSQL (initdb + start) | ~1.5 s |
 //! | slapd | ~0.2 s |
 
+// Product and protocol names (PostgreSQL, StartTLS) are words here, not code.
+#![allow(clippy::doc_markdown)]
+
 use std::fs;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;

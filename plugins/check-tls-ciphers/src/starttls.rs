@@ -133,7 +133,10 @@ pub enum StarttlsError {
     #[error("the server does not offer STARTTLS; its EHLO reply: {reply}")]
     NotOffered { reply: String },
     #[error("no {what} within {}", nightwatch_core::display::duration(*.waited))]
-    Timeout { what: &'static str, waited: Duration },
+    Timeout {
+        what: &'static str,
+        waited: Duration,
+    },
     #[error("the server closed the connection before its {what}{}", received(.reply))]
     Closed { what: &'static str, reply: String },
     #[error("the {what} is not {protocol}: {reason}: {reply}")]
@@ -575,7 +578,7 @@ pub fn quote(bytes: &[u8]) -> String {
         .map(|line| line.strip_suffix('\r').unwrap_or(line))
         .collect();
     let lines = match lines.split_last() {
-        Some((last, rest)) if last.is_empty() => rest,
+        Some((&"", rest)) => rest,
         _ => &lines[..],
     };
     'lines: for (index, line) in lines.iter().enumerate() {
@@ -870,6 +873,8 @@ fn ldap(session: &mut Session<'_>) -> Result<(), StarttlsError> {
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::*;
     use proptest::prelude::*;
 
@@ -1011,7 +1016,11 @@ mod tests {
             )))
         );
         for cut in 0..SLAPD_OK.len() {
-            assert_eq!(parse_ldap_response(&SLAPD_OK[..cut]), Ok(None), "cut at {cut}");
+            assert_eq!(
+                parse_ldap_response(&SLAPD_OK[..cut]),
+                Ok(None),
+                "cut at {cut}"
+            );
         }
         let refused = ldap_response(1, 52, b"Could not initialize TLS");
         let (result, _) = parse_ldap_response(&refused).unwrap().unwrap();
@@ -1058,7 +1067,10 @@ mod tests {
             use clap::ValueEnum as _;
             let value = protocol.to_possible_value().unwrap();
             assert_eq!(value.get_name(), protocol.arg());
-            assert_eq!(protocol.default_port_text(), protocol.default_port().to_string());
+            assert_eq!(
+                protocol.default_port_text(),
+                protocol.default_port().to_string()
+            );
         }
     }
 
@@ -1096,11 +1108,11 @@ mod tests {
         ) {
             let end = if crlf { "\r\n" } else { "\n" };
             let last = texts.len() - 1;
-            let text: String = texts
-                .iter()
-                .enumerate()
-                .map(|(i, t)| format!("{code}{}{t}{end}", if i == last { ' ' } else { '-' }))
-                .collect();
+            let mut text = String::new();
+            for (i, t) in texts.iter().enumerate() {
+                let mark = if i == last { ' ' } else { '-' };
+                let _ = write!(text, "{code}{mark}{t}{end}");
+            }
             let (reply, used) = parse_coded_reply(text.as_bytes()).unwrap().unwrap();
             prop_assert_eq!(used, text.len());
             prop_assert_eq!(reply.code, code);
