@@ -76,7 +76,10 @@ fn the_debian_package_installs_runs_and_purges_cleanly() {
         ],
     );
     let deb = deb.trim();
-    assert!(deb.ends_with(".deb") && Path::new(deb).exists(), "{deb}");
+    assert!(
+        Path::new(deb).extension().is_some_and(|e| e == "deb") && Path::new(deb).exists(),
+        "{deb}"
+    );
 
     let listing = must("dpkg-deb", &["--contents", deb]);
     for path in [

@@ -1,6 +1,6 @@
 //! `scripts/demo`'s story, run by CI: the ham through a live Nagios 4, then
 //! the security shift in the same Nagios (nagios-config/security/'s
-//! CloudTrail and change-window services against a real OpenSearch node,
+//! `CloudTrail` and change-window services against a real `OpenSearch` node,
 //! a change window's downtime from the shipped cron command, the TLS check
 //! of nginx and a legacy gnutls-serv). The demo judges itself (the pages it
 //! expects, exactly once each; no page during the downtime; no reading

@@ -62,7 +62,7 @@ fn rewrite(text: &str, tls_port: u16, auth_log: &Path, prefix: &str) -> String {
     out
 }
 
-/// CloudTrail's four risky calls, a backup of db01 (files01 never backs
+/// `CloudTrail`'s four risky calls, a backup of db01 (files01 never backs
 /// up), received a few minutes ago.
 fn index_events(node: &SearchNode, prefix: &str) {
     let recent = unix_now() - 300;
