@@ -1,8 +1,10 @@
 //! check-change-window end to end: the real binary on the story's records
 //! at chosen instants, the digest a reviewer approves, downtime scheduled
 //! into a real Nagios 4 (it appears in `status.dat`, a CRITICAL during it
-//! pages nobody, one after it does), and the cross-check of observed
-//! changes against a real `OpenSearch` node and a JSON-lines file.
+//! pages nobody, one after it does) and through a real Icinga 2's REST API
+//! (only what is missing, once), and the cross-check of observed changes
+//! (deploy events, `CloudTrail` writes) against a real `OpenSearch` node
+//! and a JSON-lines file.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -281,12 +283,13 @@ fn schedule_puts_approved_windows_into_real_nagios_downtime() {
     let records = scratch_dir("ccw-schedule");
     let now = unix_now();
     // A window open now for 20 s on every web host (a glob, expanded
-    // against the hosts Nagios knows), and one whose author approved it
-    // alone: that one must get no downtime.
+    // against the hosts Nagios knows) and on db01, which Nagios does not
+    // have, and one whose author approved it alone: that one must get no
+    // downtime.
     approved_record(
         records.path(),
         "CMB-7",
-        "[\"web0*\"]",
+        "[\"web0*\", db01]",
         now - 60,
         now + 20,
         "approved",
@@ -326,6 +329,19 @@ fn schedule_puts_approved_windows_into_real_nagios_downtime() {
         first.contains("CMB-8: no downtime, not approved"),
         "{first}"
     );
+    assert!(
+        first.contains("CMB-7: db01 left out, Nagios has no such host"),
+        "{first}"
+    );
+
+    // Running again right away finds the downtime by the change id and
+    // adds none: the first run returned once status.dat showed it.
+    let again = schedule();
+    assert!(
+        again.contains("CMB-7: web01/https already in downtime"),
+        "{again}"
+    );
+    assert!(!again.contains("CMB-7: downtime for"), "{again}");
 
     poll_until("CMB-7's downtime in status.dat", WAIT, || {
         (downtime_blocks(&nagios, "CMB-7").len() == 3
@@ -334,14 +350,6 @@ fn schedule_puts_approved_windows_into_real_nagios_downtime() {
     })
     .unwrap_or_else(|error| panic!("{error}\n{}", nagios.logs()));
     assert!(downtime_blocks(&nagios, "CMB-8").is_empty());
-
-    // Running again finds the downtime by the change id and adds none.
-    let again = schedule();
-    assert!(
-        again.contains("CMB-7: web01/https already in downtime"),
-        "{again}"
-    );
-    assert!(!again.contains("CMB-7: downtime for"), "{again}");
 
     nagios
         .external_command("PROCESS_SERVICE_CHECK_RESULT;web01;https;2;CRITICAL: handshake failed");

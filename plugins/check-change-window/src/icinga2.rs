@@ -154,6 +154,10 @@ impl Icinga2 {
         url.set_path(&format!("{prefix}/{path}"));
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
+            // Icinga 2 reads `+` as itself, not as a space: spaces go as
+            // %20 (a `+` of the text is already %2B).
+            let query = url.query().map(|q| q.replace('+', "%20"));
+            url.set_query(query.as_deref());
         }
         url
     }
@@ -477,6 +481,37 @@ mod tests {
         assert_eq!(
             named[1].step,
             Step::Skip("CMB-7: web01/smtp left out, Icinga 2 has no such service".into())
+        );
+    }
+
+    #[test]
+    fn filters_reach_icinga_with_their_spaces() {
+        let args = <crate::args::ToolArgs as clap::Parser>::parse_from([
+            "x",
+            "schedule",
+            "--changes",
+            "/c",
+            "--icinga2-url",
+            "https://icinga:5665/",
+        ]);
+        let crate::args::Tool::Schedule(args) = args.tool else {
+            unreachable!()
+        };
+        let api = Icinga2 {
+            client: HttpClient::new(
+                HttpConfig::new(Duration::from_secs(1), "t"),
+                args.icinga2.icinga2_url.as_ref().unwrap(),
+            )
+            .unwrap(),
+            base: args.icinga2.icinga2_url.clone().unwrap(),
+        };
+        let url = api.url(
+            "v1/objects/downtimes",
+            &[("filter", "match(\"change *\", a+b)")],
+        );
+        assert_eq!(
+            url.as_str(),
+            "https://icinga:5665/v1/objects/downtimes?filter=match%28%22change%20*%22%2C%20a%2Bb%29"
         );
     }
 

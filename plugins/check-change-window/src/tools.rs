@@ -218,7 +218,18 @@ fn nagios_schedule(
                 .as_ref()
                 .is_some_and(|s| !s.knows(&downtime.host, service))
         });
-        if unknown_service {
+        let unknown_host = status
+            .as_ref()
+            .is_some_and(|s| !s.hosts.iter().any(|h| h == &downtime.host));
+        if unknown_host {
+            // Nagios rejects the command; said once per host.
+            if downtime.service.is_none() {
+                notes.push(format!(
+                    "{}: {} left out, Nagios has no such host",
+                    downtime.change_id, downtime.host
+                ));
+            }
+        } else if unknown_service {
             notes.push(format!(
                 "{}: {what} left out, Nagios has no such service",
                 downtime.change_id
