@@ -252,11 +252,10 @@ pub fn diff(a: &Policy, b: &Policy) -> String {
     ] {
         if x != y {
             same = false;
-            let (smaller, bits, other) = if x < y { ("A", x, y) } else { ("B", y, x) };
+            let (smaller, larger) = if x < y { ("A", y) } else { ("B", x) };
             let _ = writeln!(
                 out,
-                "{what}: only {smaller} allows {bits} to {} bits",
-                other - 1
+                "{what}: only {smaller} allows fewer than {larger} bits"
             );
         }
     }

@@ -261,6 +261,9 @@ pub(super) fn render(plan: &Plan) -> Result<String, RenderError> {
         items.push("%SERVER_PRECEDENCE".to_owned());
     }
     let mut out = plan.header("#");
+    if plan.policy.groups.is_empty() {
+        out.push_str("# the policy allows any group: every group GnuTLS 3.7 has\n");
+    }
     out.push_str(&notes);
     out.push_str(&groups.notes());
     out.push_str("# GnuTLS orders suites by its own rules within these parts\n");

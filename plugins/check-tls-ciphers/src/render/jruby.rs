@@ -407,7 +407,7 @@ fn version(v: Version) -> &'static str {
     }
 }
 
-const WHY_NOT: &str = "jruby-openssl 0.14's cipher table does not map it (on OpenJDK 17), and would drop the name silently";
+const WHY_NOT: &str = "jruby-openssl 0.14's cipher table does not map it on OpenJDK 17, and would drop the name silently";
 
 pub(super) fn render(plan: &Plan) -> Result<String, RenderError> {
     let (oldest, newest) = plan.version_range()?;

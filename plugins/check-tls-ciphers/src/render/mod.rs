@@ -23,6 +23,7 @@ mod openssl;
 mod rabbitmq;
 
 use std::fmt;
+use std::fmt::Write as _;
 
 use clap::ValueEnum;
 
@@ -304,10 +305,19 @@ impl<'a> Plan<'a> {
 
     /// The first lines of every render: what policy, for what.
     pub fn header(&self, comment: &str) -> String {
-        format!(
+        let mut header = format!(
             "{comment} {}: policy {}, rendered by tls-policy\n",
             self.target, self.policy.name
-        )
+        );
+        // GnuTLS starts from NONE, so it lists every group instead.
+        if self.policy.groups.is_empty() && self.target != Target::Gnutls {
+            let _ = writeln!(
+                header,
+                "{comment} the policy allows any group, so {}'s own are left as they are",
+                self.target
+            );
+        }
+        header
     }
 }
 
