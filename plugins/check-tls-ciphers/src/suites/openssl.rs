@@ -770,6 +770,7 @@ fn cipher(suite: &'static Suite) -> Option<Cipher> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn names(rules: &str) -> Vec<&'static str> {
         expand(rules, |_| None)
@@ -853,6 +854,51 @@ mod tests {
         );
         assert_eq!(expand("eNULL+AESGCM", |_| None), Err(StringError::Empty));
         assert_eq!(expand("", |_| None), Err(StringError::Empty));
+    }
+
+    fn keyword() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(
+            ALIASES
+                .iter()
+                .map(|(n, _)| *n)
+                .filter(|n| *n != "DEFAULT")
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn separators_are_interchangeable(
+            words in prop::collection::vec((prop::sample::select(vec!["", "!", "-", "+"]), keyword()), 1..6),
+            separator in prop::sample::select(vec![":", ",", " ", ";", ": "]),
+        ) {
+            let items: Vec<String> = words.iter().map(|(op, w)| format!("{op}{w}")).collect();
+            prop_assert_eq!(
+                expand(&items.join(":"), |_| None),
+                expand(&items.join(separator), |_| None)
+            );
+        }
+
+        #[test]
+        fn a_kill_removes_for_good(
+            first in prop::collection::vec(keyword(), 1..4),
+            killed in keyword(),
+            after in prop::collection::vec(keyword(), 0..3),
+        ) {
+            let rules = format!("{}:!{killed}:{}", first.join(":"), after.join(":"));
+            let Ok(gone) = expand(killed, |_| None) else { return Ok(()) };
+            if let Ok(list) = expand(&rules, |_| None) {
+                prop_assert!(list.iter().all(|s| !gone.contains(s)), "{rules}");
+            }
+        }
+
+        #[test]
+        fn a_plus_combination_is_within_each_part(a in keyword(), b in keyword()) {
+            let Ok(both) = expand(&format!("{a}+{b}"), |_| None) else { return Ok(()) };
+            let first = expand(a, |_| None).unwrap_or_default();
+            let second = expand(b, |_| None).unwrap_or_default();
+            prop_assert!(both.iter().all(|s| first.contains(s) && second.contains(s)));
+        }
     }
 
     #[test]
