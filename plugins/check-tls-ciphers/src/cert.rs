@@ -578,6 +578,11 @@ fn chain_problem(
         rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
             Some(missing_issuer(leaf, rest))
         }
+        // Its context lists every algorithm webpki knows, as DER bytes.
+        rustls::Error::InvalidCertificate(
+            CertificateError::UnsupportedSignatureAlgorithmContext { .. }
+            | CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. },
+        ) => Some("does not verify: a signature algorithm in it is one webpki refuses".to_owned()),
         _ => Some(format!("does not verify: {error}")),
     }
 }
@@ -825,6 +830,16 @@ mod tests {
                 .chain_error
                 .as_deref(),
             Some("from an unknown CA: it ends at CN=fixture root, which is not a trusted root")
+        );
+    }
+
+    #[test]
+    fn a_refused_signature_algorithm_is_said_in_words() {
+        let verified = webpki(&["sha1"], "inter");
+        assert!(verified.is_err(), "webpki refuses SHA-1");
+        assert_eq!(
+            read(&["sha1"], verified).chain_error.as_deref(),
+            Some("does not verify: a signature algorithm in it is one webpki refuses")
         );
     }
 
