@@ -37,6 +37,44 @@ pub enum KeyType {
     Rsa(u32),
     /// ECDSA on P-256.
     EcP256,
+    /// ECDSA on P-384.
+    EcP384,
+    /// Ed25519 (TLS 1.3 only, in OpenSSL).
+    Ed25519,
+}
+
+/// How [`TestCa::leaf_spec`] makes a leaf.
+#[derive(Debug, Clone)]
+pub struct LeafSpec {
+    pub key: KeyType,
+    /// Valid this many days from its start…
+    pub days: u32,
+    /// …which is this many days ago (signed under `faketime`).
+    pub days_ago: u32,
+    /// The subjectAltName, e.g. `DNS:*.example.org`.
+    pub san: String,
+    /// The CA's signature digest as `openssl x509` spells it: `sha256`,
+    /// `sha1`, `md5`.
+    pub digest: &'static str,
+}
+
+impl Default for LeafSpec {
+    fn default() -> Self {
+        LeafSpec {
+            key: KeyType::Rsa(2048),
+            days: 30,
+            days_ago: 0,
+            san: "DNS:localhost,IP:127.0.0.1".to_owned(),
+            digest: "sha256",
+        }
+    }
+}
+
+/// Whether an OCSP response calls the leaf good or revoked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OcspAnswer {
+    Good,
+    Revoked,
 }
 
 /// A leaf certificate and its key (PEM files in the CA's directory: keep
@@ -135,6 +173,28 @@ impl TestCa {
         days_ago: u32,
         san: &str,
     ) -> Leaf {
+        self.leaf_spec(
+            name,
+            &LeafSpec {
+                key,
+                days,
+                days_ago,
+                san: san.to_owned(),
+                ..LeafSpec::default()
+            },
+        )
+    }
+
+    /// A leaf made as `spec` says (key, dates, names, signature digest).
+    #[must_use]
+    pub fn leaf_spec(&self, name: &str, spec: &LeafSpec) -> Leaf {
+        let LeafSpec {
+            key,
+            days,
+            days_ago,
+            ref san,
+            digest,
+        } = *spec;
         assert!(
             !name.is_empty()
                 && name
@@ -149,7 +209,8 @@ impl TestCa {
         let name = format!("{name}-{serial:x}");
         let (newkey, key_usage) = match key {
             KeyType::Rsa(bits) => (format!("rsa:{bits}"), "digitalSignature,keyEncipherment"),
-            KeyType::EcP256 => ("ec".to_owned(), "digitalSignature"),
+            KeyType::EcP256 | KeyType::EcP384 => ("ec".to_owned(), "digitalSignature"),
+            KeyType::Ed25519 => ("ed25519".to_owned(), "digitalSignature"),
         };
         let key_file = format!("{name}.key");
         let csr_file = format!("{name}.csr");
@@ -166,8 +227,10 @@ impl TestCa {
             "-subj",
             "/CN=localhost",
         ];
-        if key == KeyType::EcP256 {
-            request.extend(["-pkeyopt", "ec_paramgen_curve:P-256"]);
+        match key {
+            KeyType::EcP256 => request.extend(["-pkeyopt", "ec_paramgen_curve:P-256"]),
+            KeyType::EcP384 => request.extend(["-pkeyopt", "ec_paramgen_curve:P-384"]),
+            KeyType::Rsa(_) | KeyType::Ed25519 => {}
         }
         openssl(dir, &request);
         let ext_file = format!("{name}.ext");
@@ -208,6 +271,7 @@ impl TestCa {
                 &cert_file,
                 "-days",
                 &days,
+                &format!("-{digest}"),
                 "-extfile",
                 &ext_file,
             ],
@@ -216,6 +280,144 @@ impl TestCa {
             cert: dir.join(cert_file),
             key: dir.join(key_file),
         }
+    }
+
+    /// An intermediate CA signed by this one (RSA 2048, SHA-256, 30 days),
+    /// `CN=nightwatch test <name>`. The leaves it makes name it as their
+    /// issuer; a server sends it only in [`TestCa::chain`]'s file.
+    #[must_use]
+    pub fn intermediate(&self, name: &str) -> TestCa {
+        self.intermediate_signed(name, "sha256")
+    }
+
+    /// [`TestCa::intermediate`] signed with `digest` (`sha1`, `md5`).
+    #[must_use]
+    pub fn intermediate_signed(&self, name: &str, digest: &str) -> TestCa {
+        let sub = scratch_dir("test-ca");
+        let subject = format!("/CN=nightwatch test {name}");
+        openssl(
+            sub.path(),
+            &[
+                "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out",
+                "ca.csr", "-subj", &subject,
+            ],
+        );
+        fs::write(
+            sub.path().join("ca.ext"),
+            "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n",
+        )
+        .expect("write CA extensions");
+        let csr = sub.path().join("ca.csr");
+        let out = sub.path().join("ca.crt");
+        let ext = sub.path().join("ca.ext");
+        let serial = format!("0x{:x}", unique_serial());
+        openssl(
+            self.dir.path(),
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &csr.display().to_string(),
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-set_serial",
+                &serial,
+                "-days",
+                "30",
+                &format!("-{digest}"),
+                "-extfile",
+                &ext.display().to_string(),
+                "-out",
+                &out.display().to_string(),
+            ],
+        );
+        TestCa { dir: sub }
+    }
+
+    /// `leaf` with this CA's certificate after it in one file: what a server
+    /// configured with the whole chain sends.
+    #[must_use]
+    pub fn chain(&self, leaf: &Leaf) -> Leaf {
+        let mut pem = fs::read(&leaf.cert).expect("read the leaf");
+        pem.extend(fs::read(self.cert()).expect("read the CA certificate"));
+        let cert = leaf.cert.with_extension("chain.crt");
+        fs::write(&cert, pem).expect("write the chain");
+        Leaf {
+            cert,
+            key: leaf.key.clone(),
+        }
+    }
+
+    /// A DER OCSP response about `leaf` (one of this CA's), signed by this
+    /// CA as its own responder with `openssl ocsp` offline (an index file,
+    /// no server), produced `days_ago` days ago and valid for `days` from
+    /// then: `days_ago > days` makes a stale one.
+    #[must_use]
+    pub fn ocsp_response(
+        &self,
+        leaf: &Leaf,
+        answer: OcspAnswer,
+        days_ago: u32,
+        days: u32,
+    ) -> PathBuf {
+        let dir = self.dir.path();
+        let output = Command::new(OPENSSL)
+            .args(["x509", "-noout", "-serial", "-in"])
+            .arg(&leaf.cert)
+            .output()
+            .expect("run openssl x509 -serial");
+        let serial = String::from_utf8_lossy(&output.stdout)
+            .trim()
+            .trim_start_matches("serial=")
+            .to_owned();
+        assert!(!serial.is_empty(), "no serial in {}", leaf.cert.display());
+        let name = format!("ocsp-{serial}-{:x}", unique_serial());
+        // openssl ca's index: status, expiry, revocation, serial, file, subject.
+        let line = match answer {
+            OcspAnswer::Good => format!("V\t491231235959Z\t\t{serial}\tunknown\t/CN=localhost\n"),
+            OcspAnswer::Revoked => format!(
+                "R\t491231235959Z\t250101000000Z,keyCompromise\t{serial}\tunknown\t/CN=localhost\n"
+            ),
+        };
+        fs::write(dir.join(format!("{name}.index")), line).expect("write the OCSP index");
+        let leaf_path = leaf.cert.display().to_string();
+        let (request, response, index) = (
+            format!("{name}.req"),
+            format!("{name}.der"),
+            format!("{name}.index"),
+        );
+        openssl(
+            dir,
+            &[
+                "ocsp",
+                "-issuer",
+                "ca.crt",
+                "-cert",
+                &leaf_path,
+                "-no_nonce",
+                "-reqout",
+                &request,
+            ],
+        );
+        let days = days.to_string();
+        let faked = format!("{days_ago} days ago");
+        let signer = if days_ago == 0 {
+            Vec::new()
+        } else {
+            require("/usr/bin/faketime", "faketime");
+            vec!["/usr/bin/faketime", faked.as_str()]
+        };
+        openssl_via(
+            &signer,
+            dir,
+            &[
+                "ocsp", "-index", &index, "-rsigner", "ca.crt", "-rkey", "ca.key", "-CA", "ca.crt",
+                "-reqin", &request, "-respout", &response, "-ndays", &days,
+            ],
+        );
+        dir.join(response)
     }
 }
 
@@ -612,5 +814,50 @@ pub fn s_client_handshake(port: u16, ca: &Path, netns: Option<&Path>) -> Result<
             Ok(protocol)
         }
         _ => Err(format!("openssl s_client ({}):\n{text}", output.status)),
+    }
+}
+
+/// Host names that resolve to 127.0.0.1 for one program: a script that runs
+/// it in a private mount namespace where a scratch hosts file is
+/// bind-mounted over `/etc/hosts` (needs root; nothing outside sees it).
+/// For names a certificate must match (`www.example.org`) that still lead
+/// only to loopback.
+#[derive(Debug)]
+pub struct LoopbackHosts {
+    dir: TempDir,
+}
+
+impl LoopbackHosts {
+    /// A hosts file naming `names` (and `localhost`) as 127.0.0.1.
+    #[must_use]
+    pub fn new(names: &[&str]) -> LoopbackHosts {
+        require("/usr/bin/unshare", "util-linux (unshare)");
+        let dir = scratch_dir("hosts");
+        fs::write(
+            dir.path().join("hosts"),
+            format!("127.0.0.1 localhost {}\n", names.join(" ")),
+        )
+        .expect("write the hosts file");
+        LoopbackHosts { dir }
+    }
+
+    /// An executable script that runs `program` with its arguments under
+    /// these names (for `plugin_at`).
+    #[must_use]
+    pub fn wrap(&self, program: &Path) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt as _;
+        let script = self.dir.path().join("run");
+        let hosts = self.dir.path().join("hosts");
+        fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\nexec /usr/bin/unshare -m /bin/sh -c 'mount --bind \"$0\" /etc/hosts && exec \"$@\"' '{}' '{}' \"$@\"\n",
+                hosts.display(),
+                program.display()
+            ),
+        )
+        .expect("write the wrapper");
+        fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).expect("chmod the wrapper");
+        script
     }
 }
