@@ -1060,6 +1060,50 @@ mod tests {
     }
 
     #[test]
+    fn errors_read_as_what_happened() {
+        let timeout = StarttlsError::Timeout {
+            what: "greeting",
+            waited: Duration::from_secs(5),
+        };
+        assert_eq!(timeout.to_string(), "no greeting within 5s");
+        let closed = StarttlsError::Closed {
+            what: "EHLO reply",
+            reply: quote(b""),
+        };
+        assert_eq!(
+            closed.to_string(),
+            "the server closed the connection before its EHLO reply"
+        );
+        let cut = StarttlsError::Closed {
+            what: "EHLO reply",
+            reply: quote(b"250-mx\r\n"),
+        };
+        assert_eq!(
+            cut.to_string(),
+            "the server closed the connection before its EHLO reply was complete (received \"250-mx\")"
+        );
+        let malformed = StarttlsError::Malformed {
+            what: "greeting",
+            protocol: Protocol::Smtp,
+            reason: ReplyError::NoCode,
+            reply: quote(b"HTTP/1.1 400 Bad Request\r\n"),
+        };
+        assert_eq!(
+            malformed.to_string(),
+            "the greeting is not SMTP: a reply line does not start with a three-digit code: \"HTTP/1.1 400 Bad Request\""
+        );
+    }
+
+    #[test]
+    fn ehlo_names_the_client_by_its_address_literal() {
+        assert_eq!(
+            ehlo_name(Some("127.0.0.1:4000".parse().unwrap())),
+            "[127.0.0.1]"
+        );
+        assert_eq!(ehlo_name(Some("[::1]:4000".parse().unwrap())), "[IPv6:::1]");
+    }
+
+    #[test]
     fn protocols_have_their_ports_and_names() {
         let ports: Vec<u16> = Protocol::ALL.iter().map(|p| p.default_port()).collect();
         assert_eq!(ports, [25, 143, 110, 21, 5432, 389]);
