@@ -435,3 +435,255 @@ fn a_server_that_goes_quiet_after_answering_is_judged_not_timed_out() {
         .first_line_contains("no TLS on 127.0.0.1:");
     assert!(!run.first_line().contains("timed out"), "{}", run.stdout());
 }
+
+// ---- The policy file (issue 24): the story's policy, TLS 1.2
+// ECDHE-RSA-AES256-GCM-SHA384 and TLS 1.3 TLS_AES_256_GCM_SHA384, RSA ≥ 2048,
+// kept and broken by nginx, gnutls-serv and openssl s_server.
+
+/// nginx set up as the story's policy says.
+const STORY_NGINX: &str = "ssl_protocols TLSv1.2 TLSv1.3;\n\
+    ssl_ciphers 'ECDHE-RSA-AES256-GCM-SHA384';\n\
+    ssl_conf_command Ciphersuites TLS_AES_256_GCM_SHA384;";
+/// gnutls-serv set up as the story's policy says.
+const STORY_GNUTLS: &str =
+    "NORMAL:-CIPHER-ALL:+AES-256-GCM:-KX-ALL:+ECDHE-RSA:-VERS-ALL:+VERS-TLS1.2:+VERS-TLS1.3";
+/// openssl s_server set up as the story's policy says.
+const STORY_S_SERVER: &[&str] = &[
+    "-cipher",
+    "ECDHE-RSA-AES256-GCM-SHA384",
+    "-ciphersuites",
+    "TLS_AES_256_GCM_SHA384",
+];
+
+/// The story's policy as the plugin ships it.
+fn story_policy() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/check-tls-ciphers/policies/story.toml")
+}
+
+/// A policy file with `text`, in a directory that lives as long as the
+/// returned guard.
+fn policy_file(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = nightwatch_testkit::process::scratch_dir("tls-policy");
+    let path = dir.path().join("policy.toml");
+    std::fs::write(&path, text).expect("write the policy");
+    (dir, path)
+}
+
+fn check_policy(port: u16, policy: &Path, netns: Option<&Path>) -> PluginRun {
+    check(port, &["--policy", policy.to_str().unwrap()], netns)
+}
+
+#[test]
+fn the_story_policy_against_nginx_kept_and_broken() {
+    let ca = TestCa::shared();
+    let kept = nginx(&ca.leaf("story-kept"), STORY_NGINX);
+    let run = check_policy(kept.port(), &story_policy(), None);
+    run.state_is(State::Ok)
+        .first_line_contains("story compliant: TLS 1.3 and TLS 1.2, 2 suites")
+        .long_text_contains("TLS 1.3: TLS_AES_256_GCM_SHA384\n")
+        .long_text_contains(
+            "TLS 1.2: TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 (ECDHE-RSA-AES256-GCM-SHA384)\n",
+        );
+    assert!(
+        run.perfdata("connections").value.unwrap() < 20.0,
+        "{}",
+        run.stdout()
+    );
+    same_as_sslscan(kept.port(), None);
+
+    // Mozilla intermediate is more than the story allows.
+    let broken = nginx(&ca.leaf("story-broken"), INTERMEDIATE);
+    check_policy(broken.port(), &story_policy(), None)
+        .state_is(State::Critical)
+        .first_line_contains("TLS_AES_128_GCM_SHA256 accepted")
+        .long_text_contains(
+            "suite TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 (ECDHE-RSA-AES128-GCM-SHA256) accepted in TLS 1.2, not in story",
+        );
+
+    // The right suites on a 1024-bit key.
+    let weak = nginx(
+        &ca.leaf_with("story-weak", KeyType::Rsa(1024), 30),
+        &STORY_NGINX.replace("SHA384';", "SHA384:@SECLEVEL=0';"),
+    );
+    check_policy(weak.port(), &story_policy(), None)
+        .state_is(State::Critical)
+        .first_line_contains("RSA key of 1024 bits, below 2048");
+}
+
+#[test]
+fn the_story_policy_against_gnutls_serv_kept_and_broken() {
+    let ca = TestCa::shared();
+    let kept = GnutlsServ::start(&ca.leaf("story-gnutls"), &["--priority", STORY_GNUTLS]);
+    check_policy(kept.port(), &story_policy(), Some(kept.netns()))
+        .state_is(State::Ok)
+        .first_line_contains("story compliant: TLS 1.3 and TLS 1.2, 2 suites");
+    same_as_sslscan(kept.port(), Some(kept.netns()));
+    let broken = GnutlsServ::start(&ca.leaf("story-gnutls-normal"), &["--priority", "NORMAL"]);
+    check_policy(broken.port(), &story_policy(), Some(broken.netns()))
+        .state_is(State::Critical)
+        .long_text_contains("not in story");
+}
+
+#[test]
+fn the_story_policy_against_openssl_s_server_kept_and_broken_and_its_dh_group() {
+    let ca = TestCa::shared();
+    let kept = OpensslServer::start(&ca.leaf("story-s-server"), STORY_S_SERVER);
+    check_policy(kept.port(), &story_policy(), None)
+        .state_is(State::Ok)
+        .first_line_contains("story compliant: TLS 1.3 and TLS 1.2, 2 suites");
+    let broken = OpensslServer::start(&ca.leaf("story-s-server-default"), &[]);
+    check_policy(broken.port(), &story_policy(), None)
+        .state_is(State::Critical)
+        .first_line_contains("accepted");
+
+    // A DHE suite the policy allows, on a group below its minimum: the
+    // size comes from the ServerKeyExchange (s_server's automatic group
+    // for a 2048-bit key).
+    let story = std::fs::read_to_string(story_policy()).unwrap();
+    let (_dir, dhe_policy) = policy_file(
+        &story
+            .replace(
+                "\"TLS_AES_256_GCM_SHA384\",",
+                "\"TLS_AES_256_GCM_SHA384\", \"DHE-RSA-AES256-GCM-SHA384\",",
+            )
+            .replace(
+                "min_rsa_bits = 2048",
+                "min_rsa_bits = 2048\nmin_dh_bits = 3072",
+            ),
+    );
+    let dhe = OpensslServer::start(
+        &ca.leaf("story-s-server-dhe"),
+        &[
+            "-cipher",
+            "ECDHE-RSA-AES256-GCM-SHA384:DHE-RSA-AES256-GCM-SHA384",
+            "-ciphersuites",
+            "TLS_AES_256_GCM_SHA384",
+        ],
+    );
+    let run = check_policy(dhe.port(), &dhe_policy, None);
+    run.state_is(State::Critical)
+        .first_line_contains("DH group of 2048 bits, below 3072")
+        .long_text_contains("DHE group (TLS ≤ 1.2): 2048 bits ✗")
+        .perfdata_has("dh_bits=2048");
+}
+
+#[test]
+fn each_dialects_spelling_of_the_story_policy_gives_the_same_verdict() {
+    let ca = TestCa::shared();
+    let kept = nginx(&ca.leaf("dialect-kept"), STORY_NGINX);
+    let broken = nginx(&ca.leaf("dialect-broken"), INTERMEDIATE);
+    let story = std::fs::read_to_string(story_policy()).unwrap();
+    let openssl = r#""ECDHE-RSA-AES256-GCM-SHA384", # TLS 1.2
+    "TLS_AES_256_GCM_SHA384",      # TLS 1.3"#;
+    assert!(story.contains(openssl), "the shipped story policy changed");
+    let spellings = [
+        (
+            "IANA and Java",
+            r#""TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "TLS_AES_256_GCM_SHA384""#,
+        ),
+        (
+            "GnuTLS",
+            r#""TLS_ECDHE_RSA_AES_256_GCM_SHA384", "TLS_AES_256_GCM_SHA384""#,
+        ),
+        (
+            "Erlang tuples",
+            r#""{ecdhe_rsa,aes_256_gcm,aead,sha384}", "{any,aes_256_gcm,aead,sha384}""#,
+        ),
+        (
+            "Erlang maps",
+            r##""#{key_exchange => ecdhe_rsa, cipher => aes_256_gcm, mac => aead, prf => sha384}", "#{key_exchange => any, cipher => aes_256_gcm, mac => aead, prf => sha384}""##,
+        ),
+        ("code points", r#""0xC0,0x30", "0x13,0x02""#),
+        ("TOML integers", "0xC030, 0x1302"),
+        (
+            "mixed",
+            r#""TLS_ECDHE_RSA_AES_256_GCM_SHA384", "{any,aes_256_gcm,aead,sha384}""#,
+        ),
+    ];
+    let baseline = (
+        verdict_of(&check_policy(kept.port(), &story_policy(), None)),
+        verdict_of(&check_policy(broken.port(), &story_policy(), None)),
+    );
+    assert_eq!(baseline.0.0, State::Ok, "{baseline:?}");
+    assert_eq!(baseline.1.0, State::Critical, "{baseline:?}");
+    for (dialect, suites) in spellings {
+        let (_dir, policy) = policy_file(&story.replace(openssl, suites));
+        let verdicts = (
+            verdict_of(&check_policy(kept.port(), &policy, None)),
+            verdict_of(&check_policy(broken.port(), &policy, None)),
+        );
+        assert_eq!(verdicts, baseline, "{dialect}");
+    }
+}
+
+#[test]
+fn a_policy_wanting_server_order_warns_on_a_client_ordered_server() {
+    let server = nginx(&TestCa::shared().leaf("server-order"), INTERMEDIATE);
+    let (_dir, policy) = policy_file(
+        "name = \"ordered\"\nextends = \"mozilla-intermediate\"\nserver_order = true\n",
+    );
+    check_policy(server.port(), &policy, None)
+        .state_is(State::Warning)
+        .first_line_contains("the client decides the suite order, ordered wants the server's");
+}
+
+#[test]
+fn the_policys_expiry_days_apply_unless_w_and_c_are_given() {
+    // Test leaves live 30 days: within the story's 30-day warning, outside
+    // the 5 days -w gives in `check`.
+    let server = nginx(&TestCa::shared().leaf("story-expiry"), STORY_NGINX);
+    let port = server.port().to_string();
+    let ca = TestCa::shared().cert();
+    plugin("check-tls-ciphers")
+        .args(["-H", "localhost", "-p", &port, "--policy"])
+        .arg(story_policy())
+        .arg("--ca-file")
+        .arg(&ca)
+        .run()
+        .state_is(State::Warning)
+        .first_line_contains("RSA certificate expires in")
+        .perfdata_has("days_left=");
+    check_policy(server.port(), &story_policy(), None).state_is(State::Ok);
+}
+
+#[test]
+fn a_broken_policy_is_unknown_naming_the_file_and_line() {
+    let (_dir, policy) = policy_file(
+        "protocols = [\"TLS1.2\"]\nsuites = [\"ECDHE-RSA-AES256-GCM-SHA384\", \"TLS_AES_256_GCM_SHA384\"]\n",
+    );
+    let shown = policy.display().to_string();
+    // No server is needed: the policy is read before any connection.
+    let port = nightwatch_testkit::ports::free_port().to_string();
+    plugin("check-tls-ciphers")
+        .args(["-H", "127.0.0.1", "-p", &port, "--policy", &shown, "--unreachable-state", "ok"])
+        .run()
+        .state_is(State::Unknown)
+        .first_line_contains(&format!(
+            "policy {shown}:2: suites: TLS_AES_256_GCM_SHA384 is a TLS 1.3 suite, and protocols allows only TLS 1.2"
+        ));
+    plugin("check-tls-ciphers")
+        .args([
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "--policy",
+            "/nonexistent/story.toml",
+        ])
+        .run()
+        .state_is(State::Unknown)
+        .first_line_contains("policy /nonexistent/story.toml: cannot read");
+    plugin("check-tls-ciphers")
+        .args([
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "--policy",
+            &shown,
+            "--profile",
+            "mozilla-modern",
+        ])
+        .run()
+        .state_is(State::Unknown);
+}

@@ -114,7 +114,10 @@ pub fn check(args: &Args, context: &Context) -> Result<Report, CheckTlsError> {
     let mut prober =
         Prober::new(addr, sni.clone(), read_timeout, args.delay).with_starttls(args.starttls);
     context.doing(format!("scanning {addr}"));
-    let scan = scan::scan(&mut prober, args.max_parallel > 1)?;
+    // A policy that judges no groups needs no walk through them: that is
+    // what keeps a verdict on its compliant server to a few connections.
+    let all_groups = !policy.groups.is_empty();
+    let scan = scan::scan(&mut prober, args.max_parallel > 1, all_groups)?;
 
     let (certs, cert_problem) = if scan.versions.is_empty() {
         (Vec::new(), None)
@@ -385,20 +388,34 @@ fn long_text(policy: &Policy, names: Names, scan: &Scan, certs: &[CertFacts]) ->
             .collect::<Vec<_>>()
             .join(", ")
     };
-    if !scan.tls13_groups.is_empty() {
+    if policy.groups.is_empty() {
+        let first = scan
+            .tls13_groups
+            .first()
+            .map(|&g| format!(" (TLS 1.3's first choice: {})", suites::group_name(g)))
+            .unwrap_or_default();
+        lines.push(format!(
+            "groups: not enumerated, {} judges none{first}",
+            policy.name
+        ));
+    } else if !scan.tls13_groups.is_empty() {
         lines.push(format!(
             "TLS 1.3 groups: {}",
             group_list(&scan.tls13_groups)
         ));
     }
-    if !scan.tls12_groups.is_empty() {
+    if !scan.tls12_groups.is_empty() && !policy.groups.is_empty() {
         lines.push(format!(
             "ECDHE curves (TLS ≤ 1.2): {}",
             group_list(&scan.tls12_groups)
         ));
     }
     if let Some(bits) = scan.dh_bits {
-        let mark = if bits < policy.min_dh_bits { " ✗" } else { "" };
+        let mark = if bits < policy.min_dh_bits {
+            " ✗"
+        } else {
+            ""
+        };
         lines.push(format!("DHE group (TLS ≤ 1.2): {bits} bits{mark}"));
     }
     match scan.order {

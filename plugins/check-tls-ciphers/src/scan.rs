@@ -117,20 +117,25 @@ struct Part {
 
 /// Runs every probe but the certificate's. With `parallel`, TLS 1.3 and
 /// the older versions are probed at the same time on two connections
-/// (`--max-parallel 2`); otherwise one connection at a time.
-pub fn scan(prober: &mut Prober, parallel: bool) -> Result<Scan, ConnectError> {
+/// (`--max-parallel 2`); otherwise one connection at a time. Without
+/// `every_group` (a policy that judges no groups) only the server's first
+/// choice of group and curve is read, which the suite probes show anyway.
+pub fn scan(prober: &mut Prober, parallel: bool, every_group: bool) -> Result<Scan, ConnectError> {
     let (modern, legacy) = if parallel {
         let mut second = prober.fork();
         let (modern, legacy) = std::thread::scope(|scope| {
-            let legacy = scope.spawn(|| scan_legacy(&mut second));
-            let modern = scan_tls13(prober);
+            let legacy = scope.spawn(|| scan_legacy(&mut second, every_group));
+            let modern = scan_tls13(prober, every_group);
             (modern, legacy.join())
         });
         prober.absorb(&second);
         let legacy = legacy.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (modern?, legacy?)
     } else {
-        (scan_tls13(prober)?, scan_legacy(prober)?)
+        (
+            scan_tls13(prober, every_group)?,
+            scan_legacy(prober, every_group)?,
+        )
     };
     let mut scan = modern.scan;
     scan.versions.extend(legacy.scan.versions);
@@ -146,19 +151,23 @@ pub fn scan(prober: &mut Prober, parallel: bool) -> Result<Scan, ConnectError> {
 
 /// TLS 1.3 suites (the first HelloRetryRequest also names a group), then
 /// its groups.
-fn scan_tls13(prober: &mut Prober) -> Result<Part, ConnectError> {
+fn scan_tls13(prober: &mut Prober, every_group: bool) -> Result<Part, ConnectError> {
     let mut part = Part::default();
     let all_groups: Vec<u16> = GROUPS.iter().map(|g| g.code).collect();
     let tls13 = enumerate(prober, &mut part.scan, Version::Tls13, &all_groups, None)?;
     if !tls13.accepted.is_empty() {
-        part.scan.tls13_groups = enumerate_groups(
-            prober,
-            &mut part.scan,
-            Version::Tls13,
-            &tls13.accepted,
-            &all_groups,
-            tls13.first_group,
-        )?;
+        part.scan.tls13_groups = if every_group {
+            enumerate_groups(
+                prober,
+                &mut part.scan,
+                Version::Tls13,
+                &tls13.accepted,
+                &all_groups,
+                tls13.first_group,
+            )?
+        } else {
+            tls13.first_group.into_iter().collect()
+        };
         part.scan.versions.push(VersionScan {
             version: Version::Tls13,
             suites: tls13.accepted.clone(),
@@ -173,7 +182,7 @@ fn scan_tls13(prober: &mut Prober) -> Result<Part, ConnectError> {
 /// one is enabled either (servers answer a hello with the newest version
 /// they have at or below the client's); a lower ServerHello is that
 /// version's first pick.
-fn scan_legacy(prober: &mut Prober) -> Result<Part, ConnectError> {
+fn scan_legacy(prober: &mut Prober, every_group: bool) -> Result<Part, ConnectError> {
     let mut part = Part::default();
     let scan = &mut part.scan;
     let ec_groups: Vec<u16> = GROUPS
@@ -187,7 +196,7 @@ fn scan_legacy(prober: &mut Prober) -> Result<Part, ConnectError> {
         let result = enumerate(prober, scan, current, &ec_groups, known.take())?;
         let next = older(current);
         if !result.accepted.is_empty() {
-            if scan.tls12_groups.is_empty() {
+            if every_group && scan.tls12_groups.is_empty() {
                 let ecdhe: Vec<u16> = result
                     .accepted
                     .iter()

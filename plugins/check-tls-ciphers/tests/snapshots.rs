@@ -95,7 +95,6 @@ fn help() {
 
 #[test]
 fn outputs() {
-    let mut all = String::new();
     let compliant = scan(
         &[
             (Version::Tls13, &[0x1301, 0x1302, 0x1303]),
@@ -113,7 +112,7 @@ fn outputs() {
         &[23, 25],
         Some(Order::Server),
     );
-    let cases: Vec<(&str, &[&str], Scan, Vec<CertFacts>)> = vec![
+    let cases: Vec<Case<'_>> = vec![
         (
             "intermediate-compliant",
             &[],
@@ -142,6 +141,53 @@ fn outputs() {
             ),
             vec![cert("ECDSA", 256, Some("P-256"), 40)],
         ),
+        (
+            "no-tls",
+            &[],
+            Scan {
+                not_tls: Some("record type 83 is not TLS handshake or alert".into()),
+                ..Scan::default()
+            },
+            vec![],
+        ),
+    ];
+    let all = shown(cases);
+    insta::assert_snapshot!(all);
+}
+
+type Case<'a> = (&'a str, &'a [&'a str], Scan, Vec<CertFacts>);
+
+/// Each case's flags and output, the story policy's path shown as shipped.
+fn shown(cases: Vec<Case<'_>>) -> String {
+    let mut all = String::new();
+    let story = story();
+    for (name, flags, scan, certs) in cases {
+        let flags: Vec<&str> = flags
+            .iter()
+            .map(|&f| {
+                if f == STORY {
+                    story.to_str().unwrap()
+                } else {
+                    f
+                }
+            })
+            .collect();
+        let shown = flags
+            .join(" ")
+            .replace(story.to_str().unwrap(), "policies/story.toml");
+        let _ = writeln!(
+            all,
+            "=== {name} ({shown})\n{}\n",
+            output(&flags, scan, certs)
+        );
+    }
+    all
+}
+
+/// The story's policy kept and broken, and names in a dialect.
+#[test]
+fn policy_outputs() {
+    let cases: Vec<Case<'_>> = vec![
         (
             "story-policy-kept",
             &["--policy", STORY],
@@ -178,38 +224,8 @@ fn outputs() {
             ),
             vec![cert("RSA", 2048, None, 60)],
         ),
-        (
-            "no-tls",
-            &[],
-            Scan {
-                not_tls: Some("record type 83 is not TLS handshake or alert".into()),
-                ..Scan::default()
-            },
-            vec![],
-        ),
     ];
-    for (name, flags, scan, certs) in cases {
-        let story = story();
-        let flags: Vec<&str> = flags
-            .iter()
-            .map(|&f| {
-                if f == STORY {
-                    story.to_str().unwrap()
-                } else {
-                    f
-                }
-            })
-            .collect();
-        let shown = flags
-            .join(" ")
-            .replace(story.to_str().unwrap(), "policies/story.toml");
-        let _ = writeln!(
-            all,
-            "=== {name} ({shown})\n{}\n",
-            output(&flags, scan, certs)
-        );
-    }
-    insta::assert_snapshot!(all);
+    insta::assert_snapshot!(shown(cases));
 }
 
 /// What a policy file is told when it is wrong: the file, the line, the
