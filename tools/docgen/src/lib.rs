@@ -29,8 +29,21 @@ pub struct Binary {
     pub name: &'static str,
     /// Man page section: 1 for commands (the plugins), 8 for daemons.
     pub section: &'static str,
+    /// What its exit status means.
+    pub exit: Exit,
     /// Its clap definition.
     pub command: fn() -> clap::Command,
+}
+
+/// The exit-status convention a binary follows, for its man page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// A monitoring plugin: the Nagios contract, 0-3.
+    Plugin,
+    /// A command-line tool: 0 done, 2 bad arguments or input.
+    Tool,
+    /// A daemon: 0 stopped cleanly, 1 an error, 2 bad arguments.
+    Daemon,
 }
 
 /// Every binary the suite installs.
@@ -40,31 +53,43 @@ pub fn binaries() -> Vec<Binary> {
         Binary {
             name: "check-graphite",
             section: "1",
+            exit: Exit::Plugin,
             command: check_graphite::Args::command,
         },
         Binary {
             name: "check-audit-freshness",
             section: "1",
+            exit: Exit::Plugin,
             command: check_audit_freshness::Args::command,
         },
         Binary {
             name: "check-tls-ciphers",
             section: "1",
+            exit: Exit::Plugin,
             command: check_tls_ciphers::Args::command,
         },
         Binary {
             name: "check-change-window",
             section: "1",
+            exit: Exit::Plugin,
             command: check_change_window::command,
         },
         Binary {
             name: "check-cloudtrail-es",
             section: "1",
+            exit: Exit::Plugin,
             command: check_cloudtrail_es::Args::command,
+        },
+        Binary {
+            name: "tls-policy",
+            section: "1",
+            exit: Exit::Tool,
+            command: check_tls_ciphers::policy_cli::Cli::command,
         },
         Binary {
             name: "pi-probe-exporter",
             section: "8",
+            exit: Exit::Daemon,
             command: pi_probe_exporter::cli::Cli::command,
         },
     ]
@@ -140,7 +165,7 @@ fn write_pages(
     if cmd.get_after_long_help().or(cmd.get_after_help()).is_some() {
         man.render_extra_section(&mut page)?;
     }
-    page.extend_from_slice(exit_status(binary.section).as_bytes());
+    page.extend_from_slice(exit_status(binary.exit).as_bytes());
     if cmd.get_version().or(cmd.get_long_version()).is_some() {
         man.render_version_section(&mut page)?;
     }
@@ -157,9 +182,17 @@ fn write_pages(
 }
 
 /// The EXIT STATUS section in roff: the Nagios plugin contract for the
-/// plugins (section 1), success or failure for the daemon (section 8).
-fn exit_status(section: &str) -> &'static str {
-    if section == "8" {
+/// plugins, done or not for a tool (tls-policy), success or failure for
+/// the daemon.
+fn exit_status(exit: Exit) -> &'static str {
+    if exit == Exit::Tool {
+        return ".SH \"EXIT STATUS\"\n\
+         .TP\n0\nDone: the output is complete.\n\
+         .TP\n2\nNothing was done, with one line on stderr saying why: bad arguments, a policy \
+         file that cannot be read or contradicts itself, an unknown suite name, or a render refused \
+         because the target would fall back to defaults wider than the policy.\n";
+    }
+    if exit == Exit::Daemon {
         ".SH \"EXIT STATUS\"\n\
          .TP\n0\nStopped cleanly (SIGTERM, SIGINT), or the subcommand succeeded.\n\
          .TP\n1\nAn error, written to the journal or stderr: a bad configuration, a spool \
@@ -213,7 +246,7 @@ mod tests {
             assert!(text.contains(&format!(".TH {}", binary.name)), "{text}");
             assert!(text.contains(".SH \"EXIT STATUS\""), "{text}");
             assert!(text.contains(".SH OPTIONS"), "{text}");
-            if binary.section == "1" {
+            if binary.exit == Exit::Plugin {
                 assert!(text.contains("CRITICAL"), "{text}");
             }
             assert!(written.contains(&page));
@@ -243,6 +276,7 @@ mod tests {
         let binary = Binary {
             name: "some-daemon",
             section: "8",
+            exit: Exit::Daemon,
             command: daemon,
         };
         let mut names: Vec<String> = man_pages(&binary, dir.path())
@@ -261,6 +295,22 @@ mod tests {
         );
         let sub = fs::read_to_string(dir.path().join("man/man8/some-daemon-simulate.8")).unwrap();
         assert!(sub.contains(".TH some-daemon-simulate 8"), "{sub}");
+    }
+
+    #[test]
+    fn tls_policy_is_documented_as_a_tool_with_a_page_per_subcommand() {
+        let dir = tempfile::tempdir().unwrap();
+        let binary = binaries()
+            .into_iter()
+            .find(|b| b.name == "tls-policy")
+            .unwrap();
+        man_pages(&binary, dir.path()).unwrap();
+        let page = fs::read_to_string(dir.path().join("man/man1/tls-policy.1")).unwrap();
+        assert!(page.contains("Nothing was done"), "{page}");
+        assert!(!page.contains("WARNING"), "{page}");
+        let render = fs::read_to_string(dir.path().join("man/man1/tls-policy-render.1")).unwrap();
+        assert!(render.contains("\\-\\-for"), "{render}");
+        assert!(dir.path().join("man/man1/tls-policy-diff.1").exists());
     }
 
     #[test]
