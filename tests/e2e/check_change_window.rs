@@ -61,6 +61,15 @@ fn approved_record(
     file
 }
 
+/// A record approved only by its author (bob's LGTM rewritten as alice's,
+/// spelt differently): it must get no downtime.
+fn self_approved(dir: &Path, id: &str, hosts: &str, start: i64, end: i64) -> PathBuf {
+    let file = approved_record(dir, id, hosts, start, end, "approved");
+    let text = fs::read_to_string(&file).unwrap();
+    fs::write(&file, text.replace("by: bob", "by: Alice")).unwrap();
+    file
+}
+
 #[test]
 fn the_story_records_judged_at_chosen_instants() {
     let freeze = fixtures().join("freeze.yaml");
@@ -294,16 +303,7 @@ fn schedule_puts_approved_windows_into_real_nagios_downtime() {
         now + 20,
         "approved",
     );
-    let own = approved_record(
-        records.path(),
-        "CMB-8",
-        "[web02]",
-        now - 60,
-        now + 600,
-        "approved",
-    );
-    let text = fs::read_to_string(&own).unwrap();
-    fs::write(&own, text.replace("by: bob", "by: Alice")).unwrap();
+    self_approved(records.path(), "CMB-8", "[web02]", now - 60, now + 600);
 
     let schedule = || {
         let run = plugin(BIN)
@@ -448,16 +448,7 @@ fn schedule_sends_only_missing_downtime_to_a_real_icinga2_api() {
     );
     // Approved by its author alone, and a plan edited after bob's LGTM:
     // neither gets downtime.
-    let own = approved_record(
-        records.path(),
-        "CMB-8",
-        "[web03]",
-        now - 60,
-        now + 600,
-        "approved",
-    );
-    let text = fs::read_to_string(&own).unwrap();
-    fs::write(&own, text.replace("by: bob", "by: Alice")).unwrap();
+    self_approved(records.path(), "CMB-8", "[web03]", now - 60, now + 600);
     let edited = approved_record(
         records.path(),
         "CMB-9",

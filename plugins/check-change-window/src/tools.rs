@@ -13,7 +13,7 @@ use nightwatch_core::Blame;
 
 use crate::args::{Format, ScheduleArgs, Tool, ToolArgs};
 use crate::icinga2::{self, Icinga2, Icinga2Error, Step};
-use crate::record::{parse_json, parse_markdown, read_records};
+use crate::record::{Change, parse_json, parse_markdown, read_records};
 use crate::schedule::{self, Downtime, Known, nagios_command, parse_status, sensu_silenced};
 
 /// Why a tool could not do its job, whose fault that is, and what it had
@@ -142,12 +142,11 @@ pub fn run_schedule(args: &ScheduleArgs) -> Result<Vec<String>, ToolError> {
             args.changes.display()
         ))
     })?;
-    let mut notes: Vec<String> = records
+    let notes: Vec<String> = records
         .broken
         .iter()
         .map(|b| format!("broken record left out: {b}"))
         .collect();
-    let mut out = Vec::new();
     // Notes go to stdout when the data went to a server, else to stderr
     // beside the data on stdout, for another tool.
     let to_server = match args.format {
@@ -155,26 +154,32 @@ pub fn run_schedule(args: &ScheduleArgs) -> Result<Vec<String>, ToolError> {
         Format::Sensu => false,
         Format::Icinga2 => args.icinga2.icinga2_url.is_some(),
     };
+    let mut run = Run {
+        args,
+        changes: &records.changes,
+        now,
+        out: Vec::new(),
+        notes,
+    };
     match (args.format, &args.icinga2.icinga2_url) {
         (Format::Icinga2, Some(_)) => {
-            if let Err(mut error) =
-                icinga2_schedule(args, &records.changes, now, &mut out, &mut notes)
-            {
-                notes.append(&mut error.done);
-                error.done = notes;
+            if let Err(mut error) = run.icinga2() {
+                error.done = run.notes;
                 return Err(error);
             }
         }
-        (Format::Nagios, _) => nagios_schedule(args, &records.changes, now, &mut out, &mut notes)?,
+        (Format::Nagios, _) => run.nagios()?,
         (Format::Sensu | Format::Icinga2, _) => {
-            let plan = schedule::plan(&records.changes, now, args.horizon, &args.service, None);
-            notes.extend(plan.notes);
-            out.extend(plan.downtime.iter().map(|d| match args.format {
-                Format::Sensu => sensu_silenced(d, &args.author, &args.namespace).to_string(),
-                _ => icinga2::request(d, &args.author, true).to_string(),
-            }));
+            let plan = schedule::plan(run.changes, now, args.horizon, &args.service, None);
+            run.notes.extend(plan.notes);
+            run.out
+                .extend(plan.downtime.iter().map(|d| match args.format {
+                    Format::Sensu => sensu_silenced(d, &args.author, &args.namespace).to_string(),
+                    _ => icinga2::request(d, &args.author, true).to_string(),
+                }));
         }
     }
+    let Run { mut out, notes, .. } = run;
     if to_server {
         out.extend(notes);
     } else {
@@ -185,79 +190,125 @@ pub fn run_schedule(args: &ScheduleArgs) -> Result<Vec<String>, ToolError> {
     Ok(out)
 }
 
-/// Nagios: the commands to the FIFO (or stdout), leaving out what
-/// `status.dat` shows, then waiting until it shows what was written.
-fn nagios_schedule(
-    args: &ScheduleArgs,
-    changes: &[crate::record::Change],
+/// One `schedule` run: what it reads, and what it has to say.
+struct Run<'a> {
+    args: &'a ScheduleArgs,
+    changes: &'a [Change],
     now: Timestamp,
-    out: &mut Vec<String>,
-    notes: &mut Vec<String>,
-) -> Result<(), ToolError> {
-    let status = match &args.status_file {
-        Some(path) => Some(read_status(path)?),
-        None => None,
-    };
-    let plan = schedule::plan(
-        changes,
-        now,
-        args.horizon,
-        &args.service,
-        status.as_ref().map(|s| s.hosts.as_slice()),
-    );
-    notes.extend(plan.notes);
-    let mut commands = Vec::new();
-    let mut written = Vec::new();
-    for downtime in &plan.downtime {
-        let what = match &downtime.service {
-            Some(service) => format!("{}/{service}", downtime.host),
-            None => downtime.host.clone(),
+    /// Data for stdout: commands or requests not sent.
+    out: Vec<String>,
+    /// What was done or left out, and why.
+    notes: Vec<String>,
+}
+
+impl Run<'_> {
+    /// Nagios: the commands to the FIFO (or stdout), leaving out what
+    /// `status.dat` shows, then waiting until it shows what was written.
+    fn nagios(&mut self) -> Result<(), ToolError> {
+        let (args, now) = (self.args, self.now);
+        let status = match &args.status_file {
+            Some(path) => Some(read_status(path)?),
+            None => None,
         };
-        let unknown_service = downtime.service.as_deref().is_some_and(|service| {
-            status
-                .as_ref()
-                .is_some_and(|s| !s.knows(&downtime.host, service))
-        });
-        let unknown_host = status
-            .as_ref()
-            .is_some_and(|s| !s.hosts.iter().any(|h| h == &downtime.host));
-        if unknown_host {
-            // Nagios rejects the command; said once per host.
-            if downtime.service.is_none() {
-                notes.push(format!(
-                    "{}: {} left out, Nagios has no such host",
-                    downtime.change_id, downtime.host
-                ));
-            }
-        } else if unknown_service {
-            notes.push(format!(
-                "{}: {what} left out, Nagios has no such service",
-                downtime.change_id
-            ));
-        } else if status.as_ref().is_some_and(|s| s.has(downtime)) {
-            notes.push(format!(
-                "{}: {what} already in downtime",
-                downtime.change_id
-            ));
-        } else {
-            commands.push(nagios_command(downtime, &args.author, now));
-            written.push(downtime.clone());
-            let verb = if args.dry_run {
-                "would schedule downtime"
-            } else {
-                "downtime"
+        let plan = schedule::plan(
+            self.changes,
+            now,
+            args.horizon,
+            &args.service,
+            status.as_ref().map(|s| s.hosts.as_slice()),
+        );
+        self.notes.extend(plan.notes);
+        let mut commands = Vec::new();
+        let mut written = Vec::new();
+        for downtime in &plan.downtime {
+            let what = match &downtime.service {
+                Some(service) => format!("{}/{service}", downtime.host),
+                None => downtime.host.clone(),
             };
-            notes.push(format!("{}: {verb} for {what}", downtime.change_id));
+            let unknown_service = downtime.service.as_deref().is_some_and(|service| {
+                status
+                    .as_ref()
+                    .is_some_and(|s| !s.knows(&downtime.host, service))
+            });
+            let unknown_host = status
+                .as_ref()
+                .is_some_and(|s| !s.hosts.iter().any(|h| h == &downtime.host));
+            if unknown_host {
+                // Nagios rejects the command; said once per host.
+                if downtime.service.is_none() {
+                    self.notes.push(format!(
+                        "{}: {} left out, Nagios has no such host",
+                        downtime.change_id, downtime.host
+                    ));
+                }
+            } else if unknown_service {
+                self.notes.push(format!(
+                    "{}: {what} left out, Nagios has no such service",
+                    downtime.change_id
+                ));
+            } else if status.as_ref().is_some_and(|s| s.has(downtime)) {
+                self.notes.push(format!(
+                    "{}: {what} already in downtime",
+                    downtime.change_id
+                ));
+            } else {
+                commands.push(nagios_command(downtime, &args.author, now));
+                written.push(downtime.clone());
+                let verb = if args.dry_run {
+                    "would schedule downtime"
+                } else {
+                    "downtime"
+                };
+                self.notes
+                    .push(format!("{}: {verb} for {what}", downtime.change_id));
+            }
         }
-    }
-    match (&args.command_file, &args.status_file) {
-        (Some(path), Some(status_file)) if !args.dry_run => {
-            write_commands(path, &commands).map_err(ToolError::usage)?;
-            confirm(status_file, &written, args.confirm)?;
+        match (&args.command_file, &args.status_file) {
+            (Some(path), Some(status_file)) if !args.dry_run => {
+                write_commands(path, &commands).map_err(ToolError::usage)?;
+                confirm(status_file, &written, args.confirm)?;
+            }
+            _ => self.out.extend(commands),
         }
-        _ => out.extend(commands),
+        Ok(())
     }
-    Ok(())
+
+    /// Icinga 2: looks up what exists, then sends (or with `--dry-run`
+    /// prints) what is missing.
+    fn icinga2(&mut self) -> Result<(), ToolError> {
+        let args = self.args;
+        let api = Icinga2::connect(&args.icinga2, USER_AGENT)?;
+        let known = api.known()?;
+        let plan = schedule::plan(
+            self.changes,
+            self.now,
+            args.horizon,
+            &args.service,
+            Some(&known.hosts),
+        );
+        self.notes.extend(plan.notes);
+        for action in icinga2::steps(&plan.downtime, &known, &args.service, &args.author) {
+            let id = &action.change_id;
+            let what = &action.what;
+            match action.step {
+                Step::Skip(note) => self.notes.push(note),
+                Step::Send(request) if args.dry_run => {
+                    self.out.push(request.to_string());
+                    self.notes
+                        .push(format!("{id}: would schedule downtime for {what}"));
+                }
+                Step::Send(request) => match api.schedule(&request, what) {
+                    Ok(0) => self.notes.push(format!("{id}: downtime for {what}")),
+                    Ok(services) => self.notes.push(format!(
+                        "{id}: downtime for {what} and its {services} service{}",
+                        if services == 1 { "" } else { "s" }
+                    )),
+                    Err(error) => return Err(error.into()),
+                },
+            }
+        }
+        Ok(())
+    }
 }
 
 fn read_status(path: &Path) -> Result<Known, ToolError> {
@@ -298,51 +349,6 @@ fn confirm(status_file: &Path, written: &[Downtime], within: Duration) -> Result
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-}
-
-/// Icinga 2: looks up what exists, then sends (or with `--dry-run`
-/// prints) what is missing.
-fn icinga2_schedule(
-    args: &ScheduleArgs,
-    changes: &[crate::record::Change],
-    now: Timestamp,
-    out: &mut Vec<String>,
-    notes: &mut Vec<String>,
-) -> Result<(), ToolError> {
-    let api = Icinga2::connect(&args.icinga2, USER_AGENT)?;
-    let known = api.known()?;
-    let plan = schedule::plan(
-        changes,
-        now,
-        args.horizon,
-        &args.service,
-        Some(&known.hosts),
-    );
-    notes.extend(plan.notes);
-    for action in icinga2::steps(&plan.downtime, &known, &args.service, &args.author) {
-        let id = &action.change_id;
-        let what = &action.what;
-        match action.step {
-            Step::Skip(note) => notes.push(note),
-            Step::Send(request) if args.dry_run => {
-                out.push(request.to_string());
-                notes.push(format!("{id}: would schedule downtime for {what}"));
-            }
-            Step::Send(request) => match api.schedule(&request, what) {
-                Ok(0) => notes.push(format!("{id}: downtime for {what}")),
-                Ok(services) => notes.push(format!(
-                    "{id}: downtime for {what} and its {services} service{}",
-                    if services == 1 { "" } else { "s" }
-                )),
-                Err(error) => {
-                    let mut error = ToolError::from(error);
-                    error.done = std::mem::take(notes);
-                    return Err(error);
-                }
-            },
-        }
-    }
-    Ok(())
 }
 
 /// Writes to Nagios' command FIFO, one command per write so Nagios never

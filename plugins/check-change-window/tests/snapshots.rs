@@ -154,6 +154,12 @@ fn outputs() {
 #[test]
 fn tools() {
     let at = "2026-12-02 12:00 Europe/Berlin";
+    let schedule = |extra: &[&'static str]| -> Vec<&'static str> {
+        ["schedule", "--changes", CHANGES, "--at", at]
+            .into_iter()
+            .chain(extra.iter().copied())
+            .collect()
+    };
     let mut text = String::new();
     for args in [
         vec!["digest", "tests/fixtures/changes/cmb-42-nginx.md"],
@@ -165,54 +171,19 @@ fn tools() {
         ],
         vec!["digest", "tests/fixtures/changes/tickets.json"],
         vec!["digest", "tests/fixtures/changes/cmb-45-broken.md"],
-        vec!["schedule", "--changes", CHANGES, "--at", at],
-        vec![
-            "schedule",
-            "--changes",
-            CHANGES,
-            "--at",
-            at,
-            "--service",
-            "https",
-        ],
-        vec![
-            "schedule",
-            "--changes",
-            CHANGES,
-            "--at",
-            at,
-            "--format",
-            "sensu",
-        ],
-        vec![
-            "schedule",
-            "--changes",
-            CHANGES,
-            "--at",
-            at,
-            "--format",
-            "icinga2",
-        ],
-        vec![
-            "schedule",
-            "--changes",
-            CHANGES,
-            "--icinga2-url",
-            "https://127.0.0.1:5665",
-        ],
-        vec![
-            "schedule",
-            "--changes",
-            CHANGES,
-            "--at",
-            at,
+        schedule(&[]),
+        schedule(&["--service", "https"]),
+        schedule(&["--format", "sensu"]),
+        schedule(&["--format", "icinga2"]),
+        schedule(&["--icinga2-url", "https://127.0.0.1:5665"]),
+        schedule(&[
             "--format",
             "icinga2",
             "--icinga2-url",
             "https://127.0.0.1:5665",
             "--icinga2-user",
             "downtime",
-        ],
+        ]),
     ] {
         let _ = write!(
             text,
