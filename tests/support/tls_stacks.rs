@@ -37,6 +37,7 @@ const HAPROXY: &str = "/usr/sbin/haproxy";
 pub const JDK17: &str = "/usr/lib/jvm/java-17-openjdk-amd64";
 const ESCRIPT: &str = "/usr/bin/escript";
 const JRUBY: &str = "/usr/bin/jruby";
+const OPENSSL: &str = "/usr/bin/openssl";
 /// Debian's server script, not `/usr/sbin/rabbitmq-server`: that wrapper
 /// switches to the `rabbitmq` user and its system-wide directories.
 const RABBITMQ_SERVER: &str = "/usr/lib/rabbitmq/bin/rabbitmq-server";
@@ -282,6 +283,22 @@ pub fn jruby(leaf: &Leaf, code: &str) -> StackServer {
     let port = free_port();
     let settings_path = root.join("tls-context.rb");
     fs::write(&settings_path, code).expect("write tls-context.rb");
+    // jruby-openssl 0.14 reads a PKCS#8 EC key as an RSA one; the
+    // traditional PEM form (BEGIN RSA/EC PRIVATE KEY) it reads right.
+    let key = root.join("leaf-traditional.key");
+    let output = std::process::Command::new(OPENSSL)
+        .args(["pkey", "-traditional", "-in"])
+        .arg(&leaf.key)
+        .arg("-out")
+        .arg(&key)
+        .output()
+        .expect("run openssl pkey");
+    assert!(
+        output.status.success(),
+        "openssl pkey -traditional {} failed: {}",
+        leaf.key.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
     let mut command = ServiceProcess::command(JRUBY);
     command
         // --dev: the JIT off and C1 only, for a quicker start.
@@ -289,7 +306,7 @@ pub fn jruby(leaf: &Leaf, code: &str) -> StackServer {
         .arg(sources_dir().join("tls_stack_server.rb"))
         .arg(port.to_string())
         .arg(&leaf.cert)
-        .arg(&leaf.key)
+        .arg(&key)
         .arg(&settings_path)
         .env("JAVA_HOME", JDK17)
         .current_dir(root);

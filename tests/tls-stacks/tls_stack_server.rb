@@ -22,7 +22,17 @@ scope = binding
 scope.eval(File.read(render), render)
 context = scope.local_variable_get(:ctx)
 context.cert = OpenSSL::X509::Certificate.new(File.read(cert))
-context.key = OpenSSL::PKey.read(File.read(key))
+# jruby-openssl 0.14 reads a PKCS#8 ("BEGIN PRIVATE KEY") EC key as an RSA
+# one, and the server then has no usable key for any suite, without a word
+# until the first handshake. The harness passes the traditional form
+# ("BEGIN EC PRIVATE KEY"), and the key read must be of the type it names.
+pem = File.read(key)
+kind = pem[/-----BEGIN (RSA|EC) PRIVATE KEY-----/, 1]
+abort "#{key}: give the traditional PEM form (BEGIN RSA/EC PRIVATE KEY), not PKCS#8" unless kind
+context.key = OpenSSL::PKey.read(pem)
+unless context.key.is_a?(OpenSSL::PKey.const_get(kind))
+  abort "#{key}: an #{kind} key read as #{context.key.class}"
+end
 enabled = context.ciphers.map(&:first)
 abort "#{render}: jruby-openssl enabled no suite at all" if enabled.empty?
 puts "enabled suites: #{enabled.join(':')}"
