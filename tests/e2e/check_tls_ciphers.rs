@@ -78,48 +78,16 @@ fn plugin_suites(port: u16, netns: Option<&Path>) -> BTreeSet<(String, u16)> {
             String::from_utf8_lossy(&out.stdout)
         )
     });
-    let mut set = BTreeSet::new();
-    for entry in doc["scan"]["versions"].as_array().expect("versions") {
-        let version = entry["version"].as_str().unwrap().to_owned();
-        for suite in entry["suites"].as_array().unwrap() {
-            let code = suite["code"].as_str().expect("a code point");
-            let code = u16::from_str_radix(code.trim_start_matches("0x"), 16).expect("hex");
-            set.insert((version.clone(), code));
-        }
-    }
-    set
+    nightwatch_testkit::sslscan::json_suites(&doc)
 }
 
 /// The accepted suites per protocol as sslscan reports them.
 fn sslscan_suites(port: u16, netns: Option<&Path>) -> BTreeSet<(String, u16)> {
-    nightwatch_testkit::process::require(SSLSCAN, "sslscan");
-    let mut cmd = match netns {
+    let cmd = match netns {
         Some(netns) => netns_command(netns, SSLSCAN),
         None => Command::new(SSLSCAN),
     };
-    let out = cmd
-        .args(["--no-colour", "--xml=-", "--sni-name=localhost"])
-        .arg(format!("127.0.0.1:{port}"))
-        .output()
-        .expect("run sslscan");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let attr = |line: &str, name: &str| {
-        let start = line.find(&format!("{name}=\""))? + name.len() + 2;
-        line[start..].split('"').next().map(str::to_owned)
-    };
-    text.lines()
-        .filter(|l| l.trim_start().starts_with("<cipher "))
-        .filter_map(|l| {
-            let version = attr(l, "sslversion")?;
-            let version = if version == "TLSv1" {
-                "TLSv1.0".to_owned()
-            } else {
-                version
-            };
-            let id = u16::from_str_radix(attr(l, "id")?.trim_start_matches("0x"), 16).ok()?;
-            Some((version, id))
-        })
-        .collect()
+    nightwatch_testkit::sslscan::sslscan_suites(cmd, &[], port)
 }
 
 fn same_as_sslscan(port: u16, netns: Option<&Path>) {

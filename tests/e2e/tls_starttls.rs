@@ -14,10 +14,10 @@
 use std::collections::BTreeSet;
 use std::process::Command;
 
-use nightwatch_testkit::starttls_servers::{Dovecot, Postfix, Postgres, Slapd, Vsftpd};
-use nightwatch_testkit::{FakeHangServer, PluginRun, State, TestCa, plugin};
+use nightwatch_testkit::sslscan::{SSLSCAN, json_suites, sslscan_suites};
 
-const SSLSCAN: &str = "/usr/bin/sslscan";
+use nightwatch_testkit::starttls_servers::StarttlsServer;
+use nightwatch_testkit::{FakeHangServer, PluginRun, State, TestCa, plugin};
 
 /// The check through `protocol`'s preamble on localhost:`port`, trusting the
 /// shared test CA, with expiry thresholds the 30-day test leaves pass.
@@ -61,46 +61,7 @@ fn plugin_suites(protocol: &str, port: u16) -> BTreeSet<(String, u16)> {
             .any(|c| c["subject"] == "CN=localhost" && c["chain_error"].is_null()),
         "no verified certificate for localhost through {protocol}: {certs:?}"
     );
-    let mut set = BTreeSet::new();
-    for entry in doc["scan"]["versions"].as_array().expect("versions") {
-        let version = entry["version"].as_str().expect("a version").to_owned();
-        for suite in entry["suites"].as_array().expect("suites") {
-            let code = suite["code"].as_str().expect("a code point");
-            let code = u16::from_str_radix(code.trim_start_matches("0x"), 16).expect("hex");
-            set.insert((version.clone(), code));
-        }
-    }
-    set
-}
-
-/// The accepted suites per protocol as sslscan reports them; `starttls`
-/// is its `--starttls-…` flag, or none for direct TLS.
-fn sslscan_suites(starttls: Option<&str>, port: u16) -> BTreeSet<(String, u16)> {
-    nightwatch_testkit::process::require(SSLSCAN, "sslscan");
-    let out = Command::new(SSLSCAN)
-        .args(["--no-colour", "--xml=-", "--sni-name=localhost"])
-        .args(starttls)
-        .arg(format!("127.0.0.1:{port}"))
-        .output()
-        .expect("run sslscan");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let attr = |line: &str, name: &str| {
-        let start = line.find(&format!("{name}=\""))? + name.len() + 2;
-        line[start..].split('"').next().map(str::to_owned)
-    };
-    text.lines()
-        .filter(|l| l.trim_start().starts_with("<cipher "))
-        .filter_map(|l| {
-            let version = attr(l, "sslversion")?;
-            let version = if version == "TLSv1" {
-                "TLSv1.0".to_owned()
-            } else {
-                version
-            };
-            let id = u16::from_str_radix(attr(l, "id")?.trim_start_matches("0x"), 16).ok()?;
-            Some((version, id))
-        })
-        .collect()
+    json_suites(&doc)
 }
 
 fn same_as_sslscan(protocol: &str, port: u16, theirs: &BTreeSet<(String, u16)>, logs: &str) {
@@ -118,27 +79,31 @@ fn same_as_sslscan(protocol: &str, port: u16, theirs: &BTreeSet<(String, u16)>, 
 #[test]
 fn smtp_through_postfix_matches_sslscan_and_reads_the_certificate() {
     let leaf = TestCa::shared().leaf("postfix");
-    let server = Postfix::start(Some(&leaf));
+    let server = StarttlsServer::postfix(Some(&leaf));
     // Postfix's opportunistic TLS takes TLS 1.0, CBC and anonymous suites.
     check("smtp", server.port(), &[])
         .state_is(State::Critical)
         .first_line_contains("TLS 1.0 accepted");
-    let theirs = sslscan_suites(Some("--starttls-smtp"), server.port());
+    let theirs = sslscan_suites(Command::new(SSLSCAN), &["--starttls-smtp"], server.port());
     same_as_sslscan("smtp", server.port(), &theirs, &server.logs());
 }
 
 #[test]
 fn imap_and_pop3_through_dovecot_match_sslscan() {
     let leaf = TestCa::shared().leaf("dovecot");
-    let server = Dovecot::start(Some(&leaf));
+    let server = StarttlsServer::dovecot(Some(&leaf));
     for (protocol, port, flag) in [
-        ("imap", server.imap_port(), "--starttls-imap"),
-        ("pop3", server.pop3_port(), "--starttls-pop3"),
+        ("imap", server.port(), "--starttls-imap"),
+        (
+            "pop3",
+            server.other_port().expect("dovecot serves POP3"),
+            "--starttls-pop3",
+        ),
     ] {
         check(protocol, port, &[])
             .state_is(State::Critical)
             .long_text_contains("TLS 1.3: TLS_AES_");
-        let theirs = sslscan_suites(Some(flag), port);
+        let theirs = sslscan_suites(Command::new(SSLSCAN), &[flag], port);
         same_as_sslscan(protocol, port, &theirs, &server.logs());
     }
 }
@@ -146,7 +111,7 @@ fn imap_and_pop3_through_dovecot_match_sslscan() {
 #[test]
 fn ftp_through_vsftpd_is_intermediate_and_matches_sslscan() {
     let leaf = TestCa::shared().leaf("vsftpd");
-    let server = Vsftpd::start(Some(&leaf));
+    let server = StarttlsServer::vsftpd(Some(&leaf));
     // vsftpd's default list is one TLS 1.2 suite, ECDHE-RSA-AES256-GCM-SHA384,
     // and TLS 1.3: Mozilla intermediate as it stands.
     check("ftp", server.port(), &[])
@@ -154,51 +119,51 @@ fn ftp_through_vsftpd_is_intermediate_and_matches_sslscan() {
         .first_line_contains("mozilla-intermediate compliant: TLS 1.3 and TLS 1.2")
         .long_text_contains("certificate: CN=localhost")
         .long_text_contains("chain verified");
-    let theirs = sslscan_suites(Some("--starttls-ftp"), server.port());
+    let theirs = sslscan_suites(Command::new(SSLSCAN), &["--starttls-ftp"], server.port());
     same_as_sslscan("ftp", server.port(), &theirs, &server.logs());
 }
 
 #[test]
 fn postgres_sslrequest_matches_sslscan() {
     let leaf = TestCa::shared().leaf("postgres");
-    let server = Postgres::start(Some(&leaf));
+    let server = StarttlsServer::postgres(Some(&leaf));
     // PostgreSQL 15's default ssl_ciphers (HIGH:MEDIUM:+3DES:!aNULL) takes
     // DHE, CBC and static RSA suites.
     check("postgres", server.port(), &[])
         .state_is(State::Critical)
         .first_line_contains("DHE-RSA-AES256-GCM-SHA384 accepted");
-    let theirs = sslscan_suites(Some("--starttls-psql"), server.port());
+    let theirs = sslscan_suites(Command::new(SSLSCAN), &["--starttls-psql"], server.port());
     same_as_sslscan("postgres", server.port(), &theirs, &server.logs());
 }
 
 #[test]
 fn ldap_starttls_matches_sslscan_on_the_same_slapd_ldaps_port() {
     let leaf = TestCa::shared().leaf("slapd");
-    let server = Slapd::start(Some(&leaf));
+    let server = StarttlsServer::slapd(Some(&leaf));
     check("ldap", server.port(), &[])
         .state_is(State::Critical)
         .first_line_contains("TLS 1.0 accepted");
-    let ldaps = server.ldaps_port().expect("slapd with TLS serves ldaps");
-    let theirs = sslscan_suites(None, ldaps);
+    let ldaps = server.other_port().expect("slapd with TLS serves ldaps");
+    let theirs = sslscan_suites(Command::new(SSLSCAN), &[], ldaps);
     same_as_sslscan("ldap", server.port(), &theirs, &server.logs());
 }
 
 #[test]
 fn servers_without_tls_refuse_and_are_critical_with_their_reply_quoted() {
-    let ftp = Vsftpd::start(None);
+    let ftp = StarttlsServer::vsftpd(None);
     check("ftp", ftp.port(), &[])
         .state_is(State::Critical)
         .first_line_contains(&format!(
             "FTP STARTTLS with 127.0.0.1:{} failed: the server refused AUTH TLS: \"530 ",
             ftp.port()
         ));
-    let smtp = Postfix::start(None);
+    let smtp = StarttlsServer::postfix(None);
     check("smtp", smtp.port(), &[])
         .state_is(State::Critical)
         .first_line_contains(
             "failed: the server does not offer STARTTLS; its EHLO reply: \"250-mail.nightwatch.test / 250-PIPELINING",
         );
-    let ldap = Slapd::start(None);
+    let ldap = StarttlsServer::slapd(None);
     check("ldap", ldap.port(), &[])
         .state_is(State::Critical)
         .first_line_contains("failed: the server refused StartTLS: ");

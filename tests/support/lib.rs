@@ -37,6 +37,7 @@ pub mod process;
 pub mod reaper;
 pub mod search_node;
 pub mod shipped_config;
+pub mod sslscan;
 pub mod starttls_servers;
 pub mod story;
 pub mod tls;

@@ -85,19 +85,39 @@ fn wait_for_port(process: &mut ServiceProcess, port: u16) {
     });
 }
 
-/// Postfix's smtpd on a loopback port, through its own master
-/// (`postfix -c DIR start-fg`), offering STARTTLS with the leaf, or with
-/// no TLS at all (`None`: EHLO does not list STARTTLS).
+/// One running server: its main port and, for Dovecot and slapd, a second.
 #[derive(Debug)]
-pub struct Postfix {
+pub struct StarttlsServer {
     process: ServiceProcess,
     port: u16,
+    other_port: Option<u16>,
     _dir: TempDir,
 }
 
-impl Postfix {
+impl StarttlsServer {
+    /// The port of the protocol it was started for (Dovecot's IMAP).
     #[must_use]
-    pub fn start(leaf: Option<&Leaf>) -> Postfix {
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Dovecot's POP3 port; slapd's `ldaps://` port when it serves TLS.
+    #[must_use]
+    pub fn other_port(&self) -> Option<u16> {
+        self.other_port
+    }
+
+    /// Its output, log and configuration, for a failing test's message.
+    #[must_use]
+    pub fn logs(&self) -> String {
+        self.process.logs()
+    }
+
+    /// Postfix's smtpd on a loopback port, through its own master
+    /// (`postfix -c DIR start-fg`), offering STARTTLS with the leaf, or with
+    /// no TLS at all (`None`: EHLO does not list STARTTLS).
+    #[must_use]
+    pub fn postfix(leaf: Option<&Leaf>) -> StarttlsServer {
         require(POSTFIX, "postfix");
         require(POSTFIX_MASTER, "postfix");
         let dir = scratch_dir("postfix");
@@ -155,38 +175,18 @@ impl Postfix {
         let mut process = ServiceProcess::spawn("postfix", command, &root.join("postfix.log"));
         process.add_log(conf.join("main.cf"));
         wait_for_port(&mut process, port);
-        Postfix {
+        StarttlsServer {
             process,
             port,
+            other_port: None,
             _dir: dir,
         }
     }
 
+    /// Dovecot serving IMAP and POP3 on loopback ports, STARTTLS/STLS with the
+    /// leaf, or with `ssl = no` (`None`).
     #[must_use]
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    /// Its log (master's stdout) and main.cf.
-    #[must_use]
-    pub fn logs(&self) -> String {
-        self.process.logs()
-    }
-}
-
-/// Dovecot serving IMAP and POP3 on loopback ports, STARTTLS/STLS with the
-/// leaf, or with `ssl = no` (`None`).
-#[derive(Debug)]
-pub struct Dovecot {
-    process: ServiceProcess,
-    imap_port: u16,
-    pop3_port: u16,
-    _dir: TempDir,
-}
-
-impl Dovecot {
-    #[must_use]
-    pub fn start(leaf: Option<&Leaf>) -> Dovecot {
+    pub fn dovecot(leaf: Option<&Leaf>) -> StarttlsServer {
         require(DOVECOT, "dovecot-core");
         require(DOVECOT_IMAP, "dovecot-imapd");
         require(DOVECOT_POP3, "dovecot-pop3d");
@@ -227,42 +227,18 @@ impl Dovecot {
         process.add_log(root.join("dovecot.log"));
         wait_for_port(&mut process, imap_port);
         wait_for_port(&mut process, pop3_port);
-        Dovecot {
+        StarttlsServer {
             process,
-            imap_port,
-            pop3_port,
+            port: imap_port,
+            other_port: Some(pop3_port),
             _dir: dir,
         }
     }
 
+    /// vsftpd on a loopback port with `ssl_enable=YES` and the leaf, or
+    /// without TLS (`None`: AUTH TLS is refused).
     #[must_use]
-    pub fn imap_port(&self) -> u16 {
-        self.imap_port
-    }
-
-    #[must_use]
-    pub fn pop3_port(&self) -> u16 {
-        self.pop3_port
-    }
-
-    #[must_use]
-    pub fn logs(&self) -> String {
-        self.process.logs()
-    }
-}
-
-/// vsftpd on a loopback port with `ssl_enable=YES` and the leaf, or
-/// without TLS (`None`: AUTH TLS is refused).
-#[derive(Debug)]
-pub struct Vsftpd {
-    process: ServiceProcess,
-    port: u16,
-    _dir: TempDir,
-}
-
-impl Vsftpd {
-    #[must_use]
-    pub fn start(leaf: Option<&Leaf>) -> Vsftpd {
+    pub fn vsftpd(leaf: Option<&Leaf>) -> StarttlsServer {
         require(VSFTPD, "vsftpd");
         let dir = scratch_dir("vsftpd");
         let root = dir.path();
@@ -296,37 +272,19 @@ impl Vsftpd {
         let mut process = ServiceProcess::spawn("vsftpd", command, &root.join("vsftpd.out"));
         process.add_log(conf_path);
         wait_for_port(&mut process, port);
-        Vsftpd {
+        StarttlsServer {
             process,
             port,
+            other_port: None,
             _dir: dir,
         }
     }
 
+    /// PostgreSQL 15 (a fresh `initdb`) on a loopback port, `ssl = on` with the
+    /// leaf or `ssl = off` (`None`: SSLRequest is answered `N`). Runs as the
+    /// `postgres` user, which Debian's package creates.
     #[must_use]
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    #[must_use]
-    pub fn logs(&self) -> String {
-        self.process.logs()
-    }
-}
-
-/// PostgreSQL 15 (a fresh `initdb`) on a loopback port, `ssl = on` with the
-/// leaf or `ssl = off` (`None`: SSLRequest is answered `N`). Runs as the
-/// `postgres` user, which Debian's package creates.
-#[derive(Debug)]
-pub struct Postgres {
-    process: ServiceProcess,
-    port: u16,
-    _dir: TempDir,
-}
-
-impl Postgres {
-    #[must_use]
-    pub fn start(leaf: Option<&Leaf>) -> Postgres {
+    pub fn postgres(leaf: Option<&Leaf>) -> StarttlsServer {
         let initdb = require(&format!("{PG_BIN}/initdb"), "postgresql");
         let postgres = require(&format!("{PG_BIN}/postgres"), "postgresql");
         let dir = scratch_dir("postgres");
@@ -394,38 +352,19 @@ impl Postgres {
             "database system is ready to accept connections",
             START_TIMEOUT,
         );
-        Postgres {
+        StarttlsServer {
             process,
             port,
+            other_port: None,
             _dir: dir,
         }
     }
 
+    /// slapd with one empty mdb database, serving `ldap://` (StartTLS) and,
+    /// with a leaf, `ldaps://` on a second port from the same TLS settings, so
+    /// a scanner without LDAP StartTLS can read the same TLS directly.
     #[must_use]
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    #[must_use]
-    pub fn logs(&self) -> String {
-        self.process.logs()
-    }
-}
-
-/// slapd with one empty mdb database, serving `ldap://` (StartTLS) and,
-/// with a leaf, `ldaps://` on a second port from the same TLS settings, so
-/// a scanner without LDAP StartTLS can read the same TLS directly.
-#[derive(Debug)]
-pub struct Slapd {
-    process: ServiceProcess,
-    port: u16,
-    ldaps_port: Option<u16>,
-    _dir: TempDir,
-}
-
-impl Slapd {
-    #[must_use]
-    pub fn start(leaf: Option<&Leaf>) -> Slapd {
+    pub fn slapd(leaf: Option<&Leaf>) -> StarttlsServer {
         require(SLAPD, "slapd");
         let dir = scratch_dir("slapd");
         let root = dir.path();
@@ -473,28 +412,11 @@ impl Slapd {
         if let Some(ldaps) = ldaps_port {
             wait_for_port(&mut process, ldaps);
         }
-        Slapd {
+        StarttlsServer {
             process,
             port,
-            ldaps_port,
+            other_port: ldaps_port,
             _dir: dir,
         }
-    }
-
-    /// The `ldap://` port (StartTLS).
-    #[must_use]
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    /// The `ldaps://` port, when it serves TLS.
-    #[must_use]
-    pub fn ldaps_port(&self) -> Option<u16> {
-        self.ldaps_port
-    }
-
-    #[must_use]
-    pub fn logs(&self) -> String {
-        self.process.logs()
     }
 }
