@@ -10,13 +10,13 @@
 //! vsftpd) run in a PID namespace of their own, so nothing outlives the
 //! test even if it is killed.
 //!
-//! | server | ready after (measured here, 2 cores) |
+//! | server | ready after (measured here, 2 cores shared with other builds) |
 //! |---|---|
-//! | Postfix (`postfix start-fg`) | ~1.5 s (postfix-script checks the queue first) |
-//! | Dovecot | ~0.3 s |
-//! | vsftpd | ~20 ms |
-//! | PostgreSQL (initdb + start) | ~1.5 s |
-//! | slapd | ~0.2 s |
+//! | Postfix (`postfix start-fg`: postfix-script checks and creates the queue first) | 2.9–3.7 s |
+//! | Dovecot | 20–350 ms |
+//! | vsftpd | 25–125 ms |
+//! | PostgreSQL (`initdb` and start) | 1.3–2.3 s |
+//! | slapd | 40–65 ms |
 
 // Product and protocol names (PostgreSQL, StartTLS) are words here, not code.
 #![allow(clippy::doc_markdown)]
