@@ -388,7 +388,7 @@ fn long_text(policy: &Policy, names: Names, scan: &Scan, certs: &[CertFacts]) ->
             .collect::<Vec<_>>()
             .join(", ")
     };
-    if policy.groups.is_empty() {
+    if policy.groups.is_empty() && !scan.versions.is_empty() {
         let first = scan
             .tls13_groups
             .first()
