@@ -1,5 +1,5 @@
 //! check-tls-ciphers' suite registry against every TLS library on the
-//! machine: each suite OpenSSL, GnuTLS, the JDK and Erlang/OTP list is in
+//! machine: each suite OpenSSL, `GnuTLS`, the JDK and Erlang/OTP list is in
 //! the registry under the same name in that library's dialect (and each
 //! name the registry gives a library, the library has), and OpenSSL cipher
 //! strings expand exactly as `openssl ciphers` expands them, order included.
@@ -203,7 +203,7 @@ public class Suites {
 }
 "#;
 
-/// Builds a ClientHello with `jdk.tls.namedGroups` set to one name: JSSE
+/// Builds a `ClientHello` with `jdk.tls.namedGroups` set to one name: JSSE
 /// refuses when it has no such group (the JDK 17 has no API listing them).
 const JAVA_GROUP: &str = r#"
 public class Group {
@@ -435,25 +435,22 @@ fn cipher_strings_expand_as_openssl_expands_them() {
                     .collect()
             },
         );
-        match openssl_expands(rules) {
-            Some(theirs) => {
-                assert_eq!(
-                    ours.iter().map(|&c| suites::name_of(c)).collect::<Vec<_>>(),
-                    theirs
-                        .iter()
-                        .map(|&c| suites::name_of(c))
-                        .collect::<Vec<_>>(),
-                    "{rules}"
-                );
-                compared += 1;
-            }
-            None => {
-                assert!(
-                    ours.is_empty(),
-                    "OpenSSL refuses {rules}, we gave {ours:04X?}"
-                );
-                refused += 1;
-            }
+        if let Some(theirs) = openssl_expands(rules) {
+            assert_eq!(
+                ours.iter().map(|&c| suites::name_of(c)).collect::<Vec<_>>(),
+                theirs
+                    .iter()
+                    .map(|&c| suites::name_of(c))
+                    .collect::<Vec<_>>(),
+                "{rules}"
+            );
+            compared += 1;
+        } else {
+            assert!(
+                ours.is_empty(),
+                "OpenSSL refuses {rules}, we gave {ours:04X?}"
+            );
+            refused += 1;
         }
     }
     // Most strings select suites; a few select none here (RC4, DES...
