@@ -194,6 +194,20 @@ fn explain_suite(suite: &Suite) -> String {
     let _ = writeln!(out, "  versions:        {}", versions(suite));
     let _ = writeln!(out, "  forward secrecy: {}", yes_no(forward_secret(suite)));
     let _ = writeln!(out, "  AEAD:            {}", yes_no(suite.mac == "AEAD"));
+    let (can, cannot): (Vec<Target>, Vec<Target>) = Target::ALL
+        .into_iter()
+        .partition(|&t| crate::render::suite_name(suite, t).is_some());
+    let list = |ts: &[Target]| {
+        if ts.is_empty() {
+            "none".to_owned()
+        } else {
+            ts.iter().map(|t| t.name()).collect::<Vec<_>>().join(", ")
+        }
+    };
+    let _ = writeln!(out, "  written for:     {}", list(&can));
+    if !cannot.is_empty() {
+        let _ = writeln!(out, "  left out for:    {}", list(&cannot));
+    }
     out
 }
 

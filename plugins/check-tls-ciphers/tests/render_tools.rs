@@ -208,6 +208,57 @@ fn gnutls_enables_exactly_the_policys_suites() {
     }
 }
 
+/// Policies whose parts GnuTLS would combine into more suites: the render
+/// leaves suites out until what `gnutls-cli` enables is inside the policy.
+#[test]
+fn gnutls_never_enables_a_suite_the_policy_does_not_allow() {
+    for (name, toml, dropped) in [
+        (
+            "cross",
+            "protocols = [\"TLS1.2\"]\nsuites = [\"ECDHE-RSA-AES256-GCM-SHA384\", \"ECDHE-ECDSA-AES128-GCM-SHA256\"]\n",
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+        ),
+        (
+            "aead-from-tls13",
+            "protocols = [\"TLS1.2\", \"TLS1.3\"]\nsuites = [\"TLS_AES_128_GCM_SHA256\", \"ECDHE-RSA-AES128-SHA\", \"ECDHE-RSA-AES128-GCM-SHA256\", \"ECDHE-ECDSA-AES128-SHA\"]\n",
+            "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
+        ),
+    ] {
+        let policy = Policy::parse(toml, Path::new(&format!("{name}.toml"))).unwrap();
+        let render = render(&policy, Target::Gnutls).unwrap();
+        let priority = render.lines().last().unwrap();
+        let out = run(
+            "gnutls-cli",
+            "gnutls-bin",
+            Command::new("gnutls-cli").args(["-l", "--priority", priority]),
+        );
+        assert!(out.status.success(), "{priority}: {}", text(&out));
+        let listed: Vec<&str> = std::str::from_utf8(&out.stdout)
+            .unwrap()
+            .lines()
+            .filter(|l| l.starts_with("TLS_") && l.contains("0x"))
+            .filter_map(|l| l.split_whitespace().next())
+            .collect();
+        assert!(!listed.is_empty(), "{render}");
+        for suite in &listed {
+            let code = suites::resolve(suite).unwrap()[0].code;
+            assert!(
+                policy
+                    .protocols
+                    .iter()
+                    .any(|&v| policy.allows_suite(v, code)),
+                "{name}: GnuTLS enables {suite}:\n{render}"
+            );
+        }
+        if !dropped.is_empty() {
+            assert!(
+                render.contains(&format!("# left out {dropped}")),
+                "{render}"
+            );
+        }
+    }
+}
+
 #[test]
 fn nginx_accepts_the_render() {
     let scratch = Scratch::new("nginx");

@@ -9,7 +9,7 @@ use crate::suites::{Group, Suite, Version};
 /// Every suite OTP 25's `ssl` implements, as `ssl:cipher_suites(all, V)`
 /// for TLS 1.0–1.3 lists them: IANA name, the name `ssl:suite_to_openssl_str`
 /// gives (what `rabbitmq.conf` takes), key exchange, cipher, MAC, PRF.
-const SUPPORTED: &[(&str, &str, &str, &str, &str, &str)] = &[
+pub(super) const SUPPORTED: &[(&str, &str, &str, &str, &str, &str)] = &[
     (
         "TLS_AES_128_CCM_8_SHA256",
         "TLS_AES_128_CCM_8_SHA256",

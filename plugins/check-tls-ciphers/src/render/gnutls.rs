@@ -35,7 +35,7 @@ const SUPPORTED: &[u16] = &[
 
 /// A suite's parts as GnuTLS names them: key exchange (none in TLS 1.3),
 /// cipher, MAC.
-fn parts(suite: &Suite) -> Option<(Option<&'static str>, &'static str, &'static str)> {
+pub(super) fn parts(suite: &Suite) -> Option<(Option<&'static str>, &'static str, &'static str)> {
     if !SUPPORTED.contains(&suite.code) {
         return None;
     }

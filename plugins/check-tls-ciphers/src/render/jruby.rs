@@ -389,7 +389,7 @@ const MAPPED: &[(&str, &str)] = &[
 
 /// The name jruby-openssl takes for `suite`: the JVM must implement it
 /// and jruby-openssl's table must map its JSSE name.
-fn name(suite: &Suite) -> Option<String> {
+pub(super) fn name(suite: &Suite) -> Option<String> {
     let jsse = java::name(suite)?;
     MAPPED
         .iter()

@@ -117,6 +117,30 @@ pub fn render(policy: &Policy, target: Target) -> Result<String, RenderError> {
     Ok(body)
 }
 
+/// How `target` writes `suite`, `None` where it cannot (`explain` lists
+/// these).
+#[must_use]
+pub fn suite_name(suite: &Suite, target: Target) -> Option<String> {
+    let tls13 = suite.offered_for(Version::Tls13);
+    match target {
+        Target::Nginx | Target::Apache | Target::Haproxy | Target::Openssl if tls13 => {
+            openssl_tls13_name(suite)
+        }
+        Target::Nginx | Target::Apache | Target::Haproxy | Target::Openssl => {
+            openssl_legacy_name(suite)
+        }
+        Target::Gnutls => gnutls::parts(suite).map(|_| {
+            suite
+                .name_in(crate::suites::Dialect::Gnutls)
+                .unwrap_or_else(|| suite.iana.to_owned())
+        }),
+        Target::Java => java::name(suite),
+        Target::Jruby => jruby::name(suite),
+        Target::Erlang => erlang::suite(suite).map(|e| e.map),
+        Target::Rabbitmq => erlang::suite(suite).map(|e| e.openssl.to_owned()),
+    }
+}
+
 /// The policy split the way every stack configures it: protocols, the
 /// suites of TLS 1.2 and older (one list in every library), the TLS 1.3
 /// suites, and the groups.
@@ -449,6 +473,102 @@ mod tests {
             err.to_string(),
             "cannot render story for nginx: the policy allows no protocol version"
         );
+    }
+
+    /// The names a render lists for suites, by target, as the stack reads
+    /// them back: OpenSSL/IANA/jruby-openssl names, split off their lines.
+    fn listed_names(target: Target, text: &str) -> Vec<String> {
+        let prefixes: &[(&str, char)] = match target {
+            Target::Nginx => &[
+                ("ssl_ciphers ", ':'),
+                ("ssl_conf_command Ciphersuites ", ':'),
+            ],
+            Target::Apache => &[("SSLCipherSuite TLSv1.3 ", ':'), ("SSLCipherSuite ", ':')],
+            Target::Haproxy => &[
+                ("    ssl-default-bind-ciphers ", ':'),
+                ("    ssl-default-bind-ciphersuites ", ':'),
+            ],
+            Target::Openssl => &[("CipherString = ", ':'), ("Ciphersuites = ", ':')],
+            Target::Java => &[("-Djdk.tls.server.cipherSuites=", ',')],
+            Target::Jruby => &[("ctx.ciphers = ", ':')],
+            Target::Rabbitmq => &[("ssl_options.ciphers.", '\n')],
+            Target::Gnutls | Target::Erlang => &[],
+        };
+        let mut names = Vec::new();
+        for line in text.lines() {
+            if let Some((prefix, sep)) = prefixes.iter().find(|(p, _)| line.starts_with(p)) {
+                let value = &line[prefix.len()..];
+                let value = if target == Target::Rabbitmq {
+                    value.split_once(" = ").map_or("", |(_, v)| v)
+                } else {
+                    value.trim_end_matches(';').trim_matches('"')
+                };
+                names.extend(
+                    value
+                        .split(*sep)
+                        .filter(|n| !n.is_empty())
+                        .map(str::to_owned),
+                );
+            }
+        }
+        names
+    }
+
+    proptest::proptest! {
+        /// Whatever the policy, a render either refuses or lists only
+        /// suites the policy allows, and every allowed suite the target
+        /// can write is listed.
+        #[test]
+        fn a_render_never_widens_and_drops_only_what_it_cannot_write(
+            picks in proptest::collection::vec(0..crate::suites::all().len(), 1..10),
+            versions in proptest::collection::vec(proptest::bool::ANY, 5),
+        ) {
+            let suites: Vec<u16> = picks.iter().map(|&i| crate::suites::all()[i].code).collect();
+            let protocols: Vec<Version> = Version::ALL
+                .into_iter()
+                .zip(&versions)
+                .filter(|(_, on)| **on)
+                .map(|(v, _)| v)
+                .collect();
+            let policy = Policy {
+                name: "random".to_owned(),
+                protocols,
+                suites,
+                ..Policy::profile("mozilla-intermediate").unwrap()
+            };
+            for target in Target::ALL {
+                let Ok(text) = render(&policy, target) else { continue };
+                let listed = listed_names(target, &text);
+                let mut codes = Vec::new();
+                for name in &listed {
+                    // RabbitMQ takes Erlang's own OpenSSL-style names,
+                    // some of which OpenSSL never used.
+                    let name = erlang::SUPPORTED
+                        .iter()
+                        .find(|row| target == Target::Rabbitmq && row.1 == name)
+                        .map_or(name.as_str(), |row| row.0);
+                    let found = crate::suites::resolve(name)
+                        .map_err(|e| proptest::test_runner::TestCaseError::fail(format!("{target}: {name}: {e}\n{text}")))?;
+                    proptest::prop_assert_eq!(found.len(), 1, "{}: {}", target, name);
+                    let code = found[0].code;
+                    proptest::prop_assert!(
+                        policy.protocols.iter().any(|&v| policy.allows_suite(v, code)),
+                        "{} lists {} which the policy does not allow:\n{}", target, name, text
+                    );
+                    codes.push(code);
+                }
+                if !listed.is_empty() {
+                    for version in &policy.protocols {
+                        for code in policy.suites_for(*version) {
+                            let suite = crate::suites::by_code(code).unwrap();
+                            if suite_name(suite, target).is_some() {
+                                proptest::prop_assert!(codes.contains(&code), "{} dropped {}:\n{}", target, suite.iana, text);
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]
