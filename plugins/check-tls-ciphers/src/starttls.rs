@@ -1104,6 +1104,170 @@ mod tests {
     }
 
     #[test]
+    fn the_port_defaults_to_the_protocols() {
+        use clap::Parser as _;
+        let port = |extra: &[&str]| {
+            let args = ["check-tls-ciphers", "-H", "localhost"].iter().chain(extra);
+            crate::args::Args::try_parse_from(args).unwrap().port
+        };
+        assert_eq!(port(&[]), 443);
+        for protocol in Protocol::ALL {
+            assert_eq!(
+                port(&["--starttls", protocol.arg()]),
+                protocol.default_port()
+            );
+        }
+        assert_eq!(port(&["--starttls", "smtp", "-p", "587"]), 587);
+    }
+
+    /// A peer on loopback that plays `script` (wait for a line from the
+    /// client, or send bytes) then closes: for the faults no real server
+    /// shows on demand (injected bytes, endless replies, a cut reply).
+    struct FakePreambleServer {
+        port: u16,
+        thread: Option<std::thread::JoinHandle<()>>,
+    }
+
+    enum Step {
+        Send(Vec<u8>),
+        AwaitLine,
+    }
+
+    impl FakePreambleServer {
+        fn start(script: Vec<Step>) -> FakePreambleServer {
+            use std::io::BufRead as _;
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let thread = std::thread::spawn(move || {
+                let (stream, _) = listener.accept().unwrap();
+                let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+                let mut writer = stream;
+                for step in script {
+                    match step {
+                        Step::Send(bytes) => {
+                            if writer.write_all(&bytes).is_err() {
+                                return;
+                            }
+                        }
+                        Step::AwaitLine => {
+                            let mut line = String::new();
+                            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                                return;
+                            }
+                        }
+                    }
+                }
+            });
+            FakePreambleServer {
+                port,
+                thread: Some(thread),
+            }
+        }
+
+        fn negotiate(mut self, protocol: Protocol) -> Result<(), StarttlsError> {
+            let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+            let result = negotiate(&mut stream, protocol, Duration::from_secs(5));
+            drop(stream);
+            if let Some(thread) = self.thread.take() {
+                thread.join().unwrap();
+            }
+            result
+        }
+    }
+
+    fn send(bytes: &[u8]) -> Step {
+        Step::Send(bytes.to_vec())
+    }
+
+    #[test]
+    fn smtp_goes_ahead_after_220_and_refusals_are_quoted() {
+        let ok = FakePreambleServer::start(vec![
+            send(b"220-mx ESMTP\r\n220 ready\r\n"),
+            Step::AwaitLine,
+            send(b"250-mx\r\n250-STARTTLS\r\n250 SIZE\r\n"),
+            Step::AwaitLine,
+            send(b"220 2.0.0 Ready to start TLS\r\n"),
+        ]);
+        ok.negotiate(Protocol::Smtp).unwrap();
+        let refused = FakePreambleServer::start(vec![send(b"554 5.7.1 no service\r\n")]);
+        assert_eq!(
+            refused.negotiate(Protocol::Smtp).unwrap_err().to_string(),
+            "the server refused the session: \"554 5.7.1 no service\""
+        );
+        let not_now = FakePreambleServer::start(vec![
+            send(b"220 mx\r\n"),
+            Step::AwaitLine,
+            send(b"250-mx\r\n250 STARTTLS\r\n"),
+            Step::AwaitLine,
+            send(b"454 4.7.0 TLS not available due to local problem\r\n"),
+            Step::AwaitLine,
+        ]);
+        assert_eq!(
+            not_now.negotiate(Protocol::Smtp).unwrap_err().to_string(),
+            "the server refused STARTTLS: \"454 4.7.0 TLS not available due to local problem\""
+        );
+    }
+
+    #[test]
+    fn bytes_after_the_go_ahead_are_an_injection_not_tls() {
+        let injected = FakePreambleServer::start(vec![
+            send(b"+OK ready\r\n"),
+            Step::AwaitLine,
+            send(b"+OK Begin TLS\r\n-ERR injected\r\n"),
+        ]);
+        let error = injected.negotiate(Protocol::Pop3).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                StarttlsError::Malformed {
+                    reason: ReplyError::Trailing,
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        assert!(error.to_string().contains("\"-ERR injected\""), "{error}");
+    }
+
+    #[test]
+    fn an_endless_reply_stops_at_the_bound_and_a_cut_one_says_so() {
+        let line = format!("250-{}\r\n", "x".repeat(100));
+        let endless = FakePreambleServer::start(vec![
+            send(b"220 mx\r\n"),
+            Step::AwaitLine,
+            send(line.repeat(MAX_REPLY / line.len() + 10).as_bytes()),
+        ]);
+        assert!(matches!(
+            endless.negotiate(Protocol::Smtp),
+            Err(StarttlsError::TooLong { what: "EHLO reply" })
+        ));
+        let cut = FakePreambleServer::start(vec![send(b"220-ftp.example\r\n220-still")]);
+        assert_eq!(
+            cut.negotiate(Protocol::Ftp).unwrap_err().to_string(),
+            "the server closed the connection before its greeting was complete (received \"220-ftp.example / 220-still\")"
+        );
+    }
+
+    #[test]
+    fn imap_skips_untagged_lines_and_ldap_reads_its_ber() {
+        let imap = FakePreambleServer::start(vec![
+            send(b"* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n"),
+            Step::AwaitLine,
+            send(b"* CAPABILITY IMAP4rev1 STARTTLS\r\na001 OK Begin TLS\r\n"),
+        ]);
+        imap.negotiate(Protocol::Imap).unwrap();
+        // LDAP's request is not a line: the fake answers without reading.
+        let ldap =
+            FakePreambleServer::start(vec![send(&ldap_response(1, 53, b"TLS already started"))]);
+        assert_eq!(
+            ldap.negotiate(Protocol::Ldap).unwrap_err().to_string(),
+            "the server refused StartTLS: unwillingToPerform (53) \"TLS already started\""
+        );
+        let postgres = FakePreambleServer::start(vec![send(b"S")]);
+        postgres.negotiate(Protocol::Postgres).unwrap();
+    }
+
+    #[test]
     fn protocols_have_their_ports_and_names() {
         let ports: Vec<u16> = Protocol::ALL.iter().map(|p| p.default_port()).collect();
         assert_eq!(ports, [25, 143, 110, 21, 5432, 389]);
