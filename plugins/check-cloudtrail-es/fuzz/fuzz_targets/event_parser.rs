@@ -1,5 +1,6 @@
 //! Any bytes as a search hit's `_source`: never a panic, and an event read
-//! is judged and listed without one either.
+//! is judged, listed and read for check-change-window (writes, targets)
+//! without one either.
 #![no_main]
 
 use check_cloudtrail_es::event::Event;
@@ -27,4 +28,10 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let _ = verdict.counted();
+    // What check-change-window reads of the same record.
+    let _ = event.is_read_only();
+    assert!(
+        event.targets().iter().all(|t| !t.is_empty()),
+        "an empty name for what the call acted on"
+    );
 });
