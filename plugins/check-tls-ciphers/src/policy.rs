@@ -298,29 +298,6 @@ fn parse_version(text: &str) -> Option<Version> {
     }
 }
 
-/// A group by its IANA or OpenSSL name (any case), `P-256`-style curve
-/// name, or code point.
-fn parse_group(text: &str) -> Option<u16> {
-    let text = text.trim();
-    let code = match text.to_ascii_lowercase().as_str() {
-        "p-256" | "p256" => Some(23),
-        "p-384" | "p384" => Some(24),
-        "p-521" | "p521" => Some(25),
-        lower => lower.strip_prefix("0x").map_or_else(
-            || lower.parse().ok(),
-            |hex| u16::from_str_radix(hex, 16).ok(),
-        ),
-    };
-    GROUPS
-        .iter()
-        .find(|g| {
-            code == Some(g.code)
-                || g.iana.eq_ignore_ascii_case(text)
-                || g.openssl.eq_ignore_ascii_case(text)
-        })
-        .map(|g| g.code)
-}
-
 /// `a TLS 1.3 suite`: which protocols a suite works in, for messages.
 fn suite_range(suite: &suites::Suite) -> &'static str {
     match suite.min_version {
@@ -686,23 +663,7 @@ impl Ctx<'_> {
         let mut out = Vec::new();
         for entry in list.iter().flat_map(Spanned::get_ref) {
             let text = self.text(entry, key)?;
-            let code = parse_group(&text).ok_or_else(|| {
-                let known: Vec<String> = GROUPS
-                    .iter()
-                    .map(|g| {
-                        if g.iana.eq_ignore_ascii_case(g.openssl) {
-                            g.openssl.to_owned()
-                        } else {
-                            format!("{} ({})", g.iana, g.openssl)
-                        }
-                    })
-                    .collect();
-                self.at(
-                    entry.span(),
-                    key,
-                    format!("unknown group \"{text}\"; known: {}", known.join(", ")),
-                )
-            })?;
+            let code = suites::resolve_group(&text).map_err(|e| self.at(entry.span(), key, e))?;
             out.push((code, entry.span()));
         }
         Ok(out)
@@ -908,17 +869,12 @@ ca_file = "ca.pem"
         assert_eq!(parse_version("TLSv1"), Some(Version::Tls10));
         assert_eq!(parse_version("TLS1.4"), None);
         assert_eq!(parse_version("DTLS1.2"), None);
-        for (spelling, code) in [
-            ("prime256v1", 23),
-            ("secp256r1", 23),
-            ("P-384", 24),
-            ("x25519", 29),
-            ("0x001D", 29),
-            ("ffdhe2048", 0x100),
-        ] {
-            assert_eq!(parse_group(spelling), Some(code), "{spelling}");
-        }
-        assert_eq!(parse_group("secp256r2"), None);
+        let p = parse(
+            "extends = \"mozilla-intermediate\"\n\
+             groups = [\"prime256v1\", \"secp256r1\", \"P-384\", \"x25519\", \"0x001D\", 29, \"ffdhe2048\"]",
+        )
+        .unwrap();
+        assert_eq!(p.groups, [23, 24, 29, 0x100]);
     }
 
     #[test]
@@ -965,7 +921,10 @@ ca_file = "ca.pem"
         let (line, message) =
             refused("extends = \"mozilla-intermediate\"\ngroups = [\"X25519\", \"curve25519\"]");
         assert_eq!(line, Some(2));
-        assert!(message.starts_with("groups: unknown group \"curve25519\"; known: X25519MLKEM768, X25519, secp256r1 (prime256v1)"), "{message}");
+        assert!(
+            message.starts_with("groups: unknown group \"curve25519\"; closest known: X25519"),
+            "{message}"
+        );
 
         let (line, message) = refused("extends = \"mozilla-intermediate\"\nmin_rsa_bits = -1");
         assert_eq!(line, Some(2));
