@@ -4,9 +4,11 @@
 //! `--json`) must be exactly the policy's suites that the server's library
 //! can use with the test's RSA certificate, per protocol.
 //!
-//! Two policies: Mozilla intermediate (`--profile mozilla-intermediate`) and
-//! the story's strict one (TLS 1.2 `ECDHE-RSA-AES256-GCM-SHA384`, TLS 1.3
-//! `TLS_AES_256_GCM_SHA384`; `--policy FILE`).
+//! Two policies: Mozilla intermediate (`--profile mozilla-intermediate`),
+//! served once with an RSA and once with an ECDSA P-256 key (each key type
+//! has its own half of the suites), and the story's strict one (TLS 1.2
+//! `ECDHE-RSA-AES256-GCM-SHA384`, TLS 1.3 `TLS_AES_256_GCM_SHA384`;
+//! `--policy plugins/check-tls-ciphers/policies/story.toml`, RSA only).
 //!
 //! nginx, Apache, `HAProxy`, gnutls-serv (in its own network namespace) and
 //! Erlang `ssl:listen` start in well under a second: one test per stack,

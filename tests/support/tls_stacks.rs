@@ -6,8 +6,9 @@
 //! gnutls-serv are in [`crate::tls`].
 //!
 //! The programs are in `tests/tls-stacks/`; the Java one is compiled once
-//! per test process with the JDK 17 `javac` (~1 s). Every server prints or
-//! logs the settings it really applied, shown when a test fails.
+//! per test process with the JDK 17 `javac` (~1 s). A failing test shows
+//! each server's output and the configuration it was given; the Java,
+//! Erlang and `JRuby` servers also print the settings they applied.
 //!
 //! | stack | ready after (measured here, 2 cores) |
 //! |---|---|
