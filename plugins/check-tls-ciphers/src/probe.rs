@@ -244,3 +244,32 @@ fn random() -> [u8; 32] {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fork_speaks_the_same_preamble() {
+        let addr = SocketAddr::from(([127, 0, 0, 1], 25));
+        let prober = Prober::new(addr, None, Duration::from_secs(1), Duration::ZERO)
+            .with_starttls(Some(Protocol::Smtp));
+        assert_eq!(prober.fork().starttls, Some(Protocol::Smtp));
+    }
+
+    #[test]
+    fn a_refused_preamble_names_the_protocol_and_the_server() {
+        let error = ConnectError::Starttls {
+            addr: SocketAddr::from(([127, 0, 0, 1], 21)),
+            protocol: Protocol::Ftp,
+            source: StarttlsError::Refused {
+                command: "AUTH TLS",
+                reply: "\"530 Please login with USER and PASS.\"".into(),
+            },
+        };
+        assert_eq!(
+            nightwatch_core::fault::sentence(&error),
+            "FTP STARTTLS with 127.0.0.1:21 failed: the server refused AUTH TLS: \"530 Please login with USER and PASS.\""
+        );
+    }
+}
