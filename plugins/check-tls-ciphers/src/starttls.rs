@@ -608,17 +608,25 @@ pub fn quote(bytes: &[u8]) -> String {
     out
 }
 
-/// The session with the server up to the handshake: bounded reads, each
-/// within `timeout`.
+/// The session with the server up to the handshake. Each exchange (the
+/// greeting, or a command and all its reply lines, untagged IMAP lines
+/// included) gets `timeout` and [`MAX_REPLY`] bytes in all, so a server
+/// trickling or streaming lines cannot hold the check.
 struct Session<'a> {
     stream: &'a mut TcpStream,
     protocol: Protocol,
     buffer: Vec<u8>,
     timeout: Duration,
+    /// When the current exchange's answer must be complete.
+    deadline: Instant,
+    /// Bytes of the current exchange's answer already consumed.
+    taken: usize,
 }
 
 impl Session<'_> {
     fn send(&mut self, bytes: &[u8], what: &'static str) -> Result<(), StarttlsError> {
+        self.deadline = Instant::now() + self.timeout;
+        self.taken = 0;
         let _ = self.stream.set_write_timeout(Some(self.timeout));
         self.stream
             .write_all(bytes)
@@ -631,12 +639,12 @@ impl Session<'_> {
         what: &'static str,
         parse: impl Fn(&[u8]) -> Parsed<T>,
     ) -> Result<T, StarttlsError> {
-        let deadline = Instant::now() + self.timeout;
         let mut chunk = [0u8; 2048];
         loop {
             match parse(&self.buffer) {
                 Ok(Some((value, used))) => {
                     self.buffer.drain(..used);
+                    self.taken += used;
                     return Ok(value);
                 }
                 Ok(None) => {}
@@ -649,11 +657,13 @@ impl Session<'_> {
                     });
                 }
             }
-            let room = MAX_REPLY.saturating_sub(self.buffer.len()).min(chunk.len());
+            let room = MAX_REPLY
+                .saturating_sub(self.taken + self.buffer.len())
+                .min(chunk.len());
             if room == 0 {
                 return Err(StarttlsError::TooLong { what });
             }
-            let left = deadline.saturating_duration_since(Instant::now());
+            let left = self.deadline.saturating_duration_since(Instant::now());
             let timeout = StarttlsError::Timeout {
                 what,
                 waited: self.timeout,
@@ -712,6 +722,8 @@ pub fn negotiate(
         protocol,
         buffer: Vec::new(),
         timeout,
+        deadline: Instant::now() + timeout,
+        taken: 0,
     };
     match protocol {
         Protocol::Smtp => smtp(&mut session, local),
@@ -1246,6 +1258,21 @@ mod tests {
             cut.negotiate(Protocol::Ftp).unwrap_err().to_string(),
             "the server closed the connection before its greeting was complete (received \"220-ftp.example / 220-still\")"
         );
+    }
+
+    #[test]
+    fn endless_untagged_imap_lines_stop_at_the_bound() {
+        let flood = FakePreambleServer::start(vec![
+            send(b"* OK ready\r\n"),
+            Step::AwaitLine,
+            send(b"* NO still busy\r\n".repeat(MAX_REPLY / 10).as_slice()),
+        ]);
+        assert!(matches!(
+            flood.negotiate(Protocol::Imap),
+            Err(StarttlsError::TooLong {
+                what: "STARTTLS reply"
+            })
+        ));
     }
 
     #[test]
