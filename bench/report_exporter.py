@@ -397,7 +397,7 @@ def report(work):
           f"{2 * round(s['seconds'])} | {ok(abs(s['readings'] - 2 * s['seconds']) <= 2)} |")
     print(f"| overruns, send errors | {s['overruns']:.0f}, {s['send_errors']:.0f} | 0, 0 | "
           f"{ok(s['overruns'] == 0 and s['send_errors'] == 0)} |")
-    print(f"| threads (reader, sender, /metrics, main) | {s['threads']} | | |\n")
+    print(f"| threads (reader, writer, sender, /metrics, main) | {s['threads']} | | |\n")
 
     print(f"### Replay of a {n:,}-reading spool to carbon\n")
     print(f"The spool: two probes, {n // 2:,} one-second ticks (a night offline), written by "

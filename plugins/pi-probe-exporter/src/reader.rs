@@ -602,18 +602,8 @@ mod tests {
         let metrics = Arc::new(Metrics::default());
         let mut names = BTreeMap::new();
         names.insert("28-0316a2b4c5ff".to_owned(), "ham".to_owned());
-        let queue = Arc::new(SpoolQueue::new(
-            QUEUE_READINGS,
-            metrics.clone(),
-            log.clone(),
-        ));
-        let writer = Writer::new(
-            spool.clone(),
-            queue.clone(),
-            metrics.clone(),
-            log.clone(),
-            Duration::from_secs(1),
-        );
+        let (queue, writer) =
+            Writer::for_tests(spool.clone(), metrics.clone(), log.clone(), QUEUE_READINGS);
         let reader = Reader::new(
             ReaderOptions {
                 w1_dir: w1.path().into(),

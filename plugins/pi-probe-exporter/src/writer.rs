@@ -227,6 +227,20 @@ impl Writer {
         }
     }
 
+    /// A writer on a fresh queue of `capacity` readings, a 1 s interval
+    /// (tests drive it with [`Writer::commit_pending`]).
+    #[cfg(test)]
+    pub(crate) fn for_tests(
+        spool: Arc<Spool>,
+        metrics: Arc<Metrics>,
+        log: Log,
+        capacity: usize,
+    ) -> (Arc<SpoolQueue>, Writer) {
+        let queue = Arc::new(SpoolQueue::new(capacity, metrics.clone(), log.clone()));
+        let writer = Writer::new(spool, queue.clone(), metrics, log, Duration::from_secs(1));
+        (queue, writer)
+    }
+
     /// One commit of everything queued now (for tests; the thread runs
     /// [`Writer::run`]).
     pub fn commit_pending(&mut self) -> Committed {
@@ -351,14 +365,8 @@ mod tests {
             .unwrap(),
         );
         let metrics = Arc::new(Metrics::default());
-        let queue = Arc::new(SpoolQueue::new(capacity, metrics.clone(), log.clone()));
-        let writer = Writer::new(
-            spool.clone(),
-            queue.clone(),
-            metrics.clone(),
-            log.clone(),
-            Duration::from_secs(1),
-        );
+        let (queue, writer) =
+            Writer::for_tests(spool.clone(), metrics.clone(), log.clone(), capacity);
         Rig {
             _dir: dir,
             spool,
