@@ -36,7 +36,7 @@ impl Dialect {
 /// A suite or group name, code point or cipher string that matches nothing
 /// known.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown {what} \"{spec}\"{}", closest_hint(.closest))]
+#[error("{}", describe(self))]
 pub struct NameError {
     /// What was written (for a cipher string, the word that is wrong, or
     /// the whole string when it is well formed but selects nothing).
@@ -45,6 +45,9 @@ pub struct NameError {
     pub closest: Vec<String>,
     /// `suite` or `group`.
     pub what: &'static str,
+    /// `spec` is a well-formed cipher string or code point that selects no
+    /// suite (`eNULL+AESGCM`), rather than a word nothing knows.
+    pub selects_nothing: bool,
 }
 
 impl NameError {
@@ -53,16 +56,28 @@ impl NameError {
             spec: spec.to_owned(),
             closest,
             what: "suite",
+            selects_nothing: false,
+        }
+    }
+
+    fn nothing(spec: &str) -> NameError {
+        NameError {
+            selects_nothing: true,
+            ..NameError::suite(spec, Vec::new())
         }
     }
 }
 
-fn closest_hint(closest: &[String]) -> String {
-    if closest.is_empty() {
-        String::new()
-    } else {
-        format!("; closest known: {}", closest.join(", "))
+fn describe(e: &NameError) -> String {
+    if e.selects_nothing {
+        return format!("unknown suite \"{}\": it selects no suite", e.spec);
     }
+    let mut text = format!("unknown {} \"{}\"", e.what, e.spec);
+    if !e.closest.is_empty() {
+        text.push_str("; closest known: ");
+        text.push_str(&e.closest.join(", "));
+    }
+    text
 }
 
 impl Suite {
@@ -93,7 +108,7 @@ pub fn resolve(spec: &str) -> Result<Vec<&'static Suite>, NameError> {
     if let Some(code) = code_point(spec) {
         return super::by_code(code)
             .map(|s| vec![s])
-            .ok_or_else(|| NameError::suite(spec, Vec::new()));
+            .ok_or_else(|| NameError::nothing(spec));
     }
     if spec.starts_with('{') || spec.starts_with("#{") {
         return erlang_suite(spec).map(|s| vec![s]);
@@ -102,7 +117,7 @@ pub fn resolve(spec: &str) -> Result<Vec<&'static Suite>, NameError> {
         StringError::Unknown(word) | StringError::Invalid(word) => {
             NameError::suite(&word, closest(&word, suite_names()))
         }
-        StringError::Empty => NameError::suite(spec, Vec::new()),
+        StringError::Empty => NameError::nothing(spec),
     })
 }
 
@@ -228,6 +243,7 @@ pub fn resolve_group(name: &str) -> Result<u16, NameError> {
         spec: name.to_owned(),
         closest: closest(name, names),
         what: "group",
+        selects_nothing: false,
     })
 }
 
@@ -251,7 +267,7 @@ fn closest<'a>(spec: &str, names: impl Iterator<Item = &'a str>) -> Vec<String> 
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
     let mut out: Vec<String> = Vec::new();
     for (_, name) in scored {
-        if !out.iter().any(|n| n == name) {
+        if !out.iter().any(|n| n.eq_ignore_ascii_case(name)) {
             out.push(name.to_owned());
         }
         if out.len() == 3 {
@@ -385,8 +401,17 @@ mod tests {
         assert_eq!(e.closest[0], "{ecdhe_rsa,aes_256_gcm,aead,sha384}");
         let e = resolve("0xFE,0xFE").unwrap_err();
         assert!(e.closest.is_empty());
-        assert_eq!(e.to_string(), "unknown suite \"0xFE,0xFE\"");
-        assert!(resolve("eNULL+AESGCM").is_err());
+        assert_eq!(
+            e.to_string(),
+            "unknown suite \"0xFE,0xFE\": it selects no suite"
+        );
+        let e = resolve("eNULL+AESGCM").unwrap_err();
+        assert!(e.selects_nothing && e.closest.is_empty(), "{e}");
+        assert!(
+            !resolve("ECDHE-RSA-AES256-GCM-SHA348")
+                .unwrap_err()
+                .selects_nothing
+        );
         assert!(resolve("").is_err());
     }
 
