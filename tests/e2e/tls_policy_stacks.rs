@@ -10,11 +10,13 @@
 //! `ECDHE-RSA-AES256-GCM-SHA384`, TLS 1.3 `TLS_AES_256_GCM_SHA384`;
 //! `--policy plugins/check-tls-ciphers/policies/story.toml`, RSA only).
 //!
-//! nginx, Apache, `HAProxy`, gnutls-serv (in its own network namespace) and
-//! Erlang `ssl:listen` start in well under a second: one test per stack,
-//! both policies side by side. Java, `JRuby` and `RabbitMQ` are the slow
-//! group, started all at once in one test; `NIGHTWATCH_SKIP_SLOW_STACKS=1`
-//! skips that test on a developer's machine and is refused when `CI=true`.
+//! nginx, `openssl s_server` (from the render's openssl.cnf section, and
+//! from its flags), Apache, `HAProxy`, gnutls-serv (in its own network
+//! namespace) and Erlang `ssl:listen` start in well under a second: one
+//! test per stack, every case side by side. Java, `JRuby` and `RabbitMQ`
+//! are the slow group, started all at once in one test;
+//! `NIGHTWATCH_SKIP_SLOW_STACKS=1` skips that test on a developer's machine
+//! and is refused when `CI=true`.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -25,13 +27,17 @@ use std::thread;
 use nightwatch_testkit::plugin_cmd::workspace_bin;
 use nightwatch_testkit::tls::netns_command;
 use nightwatch_testkit::tls_stacks::{self, RabbitTls, StackServer};
-use nightwatch_testkit::{GnutlsServ, KeyType, Leaf, Nginx, State, TestCa, plugin};
+use nightwatch_testkit::{GnutlsServ, KeyType, Leaf, Nginx, OpensslServer, State, TestCa, plugin};
 
 /// The variable that skips the slow group locally.
 const SKIP_SLOW: &str = "NIGHTWATCH_SKIP_SLOW_STACKS";
 
 const TLS13: &str = "TLSv1.3";
 const TLS12: &str = "TLSv1.2";
+
+/// `openssl s_server` started with the flags of an openssl render (its
+/// `# as flags:` line) instead of its openssl.cnf section.
+const OPENSSL_FLAGS: &str = "openssl-flags";
 
 /// `RabbitMQ` configured with the `rabbitmq.conf` lines of its render
 /// instead of the `advanced.config` form.
@@ -154,6 +160,7 @@ enum Key {
 /// A running server of any stack.
 enum Server {
     Nginx(Nginx),
+    Openssl(OpensslServer),
     Gnutls(GnutlsServ),
     Stack(StackServer),
 }
@@ -172,6 +179,7 @@ impl Deployed {
     fn logs(&self) -> String {
         match &self.server {
             Server::Nginx(server) => server.logs(),
+            Server::Openssl(server) => server.logs(),
             Server::Gnutls(server) => server.logs(),
             Server::Stack(server) => server.logs(),
         }
@@ -180,10 +188,10 @@ impl Deployed {
 
 /// Renders `policy` for `target` and starts that server with it.
 fn deploy(target: &'static str, policy: &PolicyCase, key: Key) -> Deployed {
-    let render_for = if target == RABBITMQ_CONF {
-        "rabbitmq"
-    } else {
-        target
+    let render_for = match target {
+        RABBITMQ_CONF => "rabbitmq",
+        OPENSSL_FLAGS => "openssl",
+        _ => target,
     };
     let snippet = render(policy, render_for);
     let leaf: Leaf = match key {
@@ -195,6 +203,12 @@ fn deploy(target: &'static str, policy: &PolicyCase, key: Key) -> Deployed {
             let server = Nginx::builder().tls(&leaf).server_snippet(&snippet).start();
             (server.port(), None, Server::Nginx(server))
         }
+        OPENSSL_FLAGS => {
+            let flags = openssl_flags(&snippet);
+            let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+            let server = OpensslServer::start(&leaf, &flags);
+            (server.port(), None, Server::Openssl(server))
+        }
         "gnutls" => {
             let priority = gnutls_priority(&snippet);
             let server = GnutlsServ::start(&leaf, &["--priority", &priority]);
@@ -204,6 +218,7 @@ fn deploy(target: &'static str, policy: &PolicyCase, key: Key) -> Deployed {
         _ => {
             let server = match target {
                 "apache" => tls_stacks::apache(&leaf, &snippet),
+                "openssl" => tls_stacks::openssl_conf(&leaf, &snippet),
                 "haproxy" => tls_stacks::haproxy(&leaf, &snippet, &haproxy_bind_options(&snippet)),
                 "java" => tls_stacks::java(&leaf, &java_options(&snippet)),
                 "erlang" => tls_stacks::erlang(&leaf, &snippet),
@@ -278,6 +293,34 @@ fn haproxy_bind_options(render: &str) -> String {
             Some(words.collect::<Vec<_>>().join(" "))
         })
         .unwrap_or_default()
+}
+
+/// The `openssl s_server` flags of an openssl render's `# as flags:
+/// openssl s_server …` line, single quotes removed as a shell would.
+fn openssl_flags(render: &str) -> Vec<String> {
+    let line = render
+        .lines()
+        .find_map(|line| line.strip_prefix("# as flags: openssl s_server "))
+        .unwrap_or_else(|| panic!("an openssl render has an `# as flags:` line:\n{render}"));
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    for c in line.chars() {
+        match c {
+            '\'' => quoted = !quoted,
+            ' ' if !quoted => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+            }
+            _ => word.push(c),
+        }
+    }
+    assert!(!quoted, "unbalanced quotes in {line}");
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
 }
 
 /// A java render's JVM options (its `-D…` lines).
@@ -438,6 +481,11 @@ fn prove_all(targets: &[&'static str]) {
 #[test]
 fn nginx_honours_rendered_policies() {
     prove_all(&["nginx"]);
+}
+
+#[test]
+fn openssl_s_server_honours_rendered_policies_as_conf_and_flags() {
+    prove_all(&["openssl", OPENSSL_FLAGS]);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! The TLS stacks a `tls-policy render` is proven on, each started with a
 //! configuration text (the render, pasted where that stack reads it) and a
 //! certificate, on a free loopback port: Apache httpd with `mod_ssl`,
+//! `openssl s_server` configured by an openssl.cnf section,
 //! `HAProxy`, a JSSE `SSLServerSocket` program, an Erlang `ssl:listen`
 //! escript, `RabbitMQ` and a `JRuby` server through jruby-openssl. nginx and
 //! gnutls-serv are in [`crate::tls`].
@@ -314,6 +315,58 @@ pub fn jruby(leaf: &Leaf, code: &str) -> StackServer {
     let mut process = ServiceProcess::spawn("jruby", command, &root.join("jruby.out"));
     process.add_log(&settings_path);
     process.wait_for_log_line(&format!("LISTENING {port}"), SLOW_START);
+    StackServer {
+        process,
+        port,
+        _dir: dir,
+    }
+}
+
+/// `openssl s_server -www` whose only TLS settings come from an
+/// openssl.cnf: `section` (the render's `[name]` section and its
+/// `MinProtocol`, `CipherString`, `Ciphersuites`, `Groups` lines) is
+/// appended to a file that makes it the `system_default` of every SSL
+/// context, given as `OPENSSL_CONF`.
+#[must_use]
+pub fn openssl_conf(leaf: &Leaf, section: &str) -> StackServer {
+    require(OPENSSL, "openssl");
+    let name = section
+        .lines()
+        .find_map(|line| line.trim().strip_prefix('[')?.strip_suffix(']'))
+        .unwrap_or_else(|| panic!("no [section] in the openssl.cnf text:\n{section}"))
+        .trim()
+        .to_owned();
+    let dir = scratch_dir("openssl-conf");
+    let root = dir.path();
+    let port = free_port();
+    let conf_path = root.join("openssl.cnf");
+    fs::write(
+        &conf_path,
+        format!(
+            "openssl_conf = nightwatch_init\n[nightwatch_init]\nssl_conf = nightwatch_ssl\n\
+             [nightwatch_ssl]\nsystem_default = {name}\n# ---- the policy ----\n{section}\n"
+        ),
+    )
+    .expect("write openssl.cnf");
+    let mut command = ServiceProcess::command(OPENSSL);
+    command
+        .args(["s_server", "-www", "-accept"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-cert")
+        .arg(&leaf.cert)
+        .arg("-key")
+        .arg(&leaf.key)
+        .env("OPENSSL_CONF", &conf_path)
+        .current_dir(root);
+    let mut process = ServiceProcess::spawn(
+        "openssl s_server (openssl.cnf)",
+        command,
+        &root.join("s_server.log"),
+    );
+    process.add_log(&conf_path);
+    // It prints ACCEPT once listening; probing the port would log a failed
+    // handshake for every probe.
+    process.wait_for_log_line("ACCEPT", FAST_START);
     StackServer {
         process,
         port,
