@@ -40,7 +40,7 @@ impl Scratch {
         let dir = std::env::temp_dir().join(format!("tls-policy-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let out = run(
+        must(
             "openssl",
             "openssl",
             Command::new("openssl")
@@ -51,11 +51,7 @@ impl Scratch {
                 .arg(dir.join("key.pem"))
                 .arg("-out")
                 .arg(dir.join("cert.pem")),
-        );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+            "a test certificate",
         );
         let both = std::fs::read_to_string(dir.join("cert.pem")).unwrap()
             + &std::fs::read_to_string(dir.join("key.pem")).unwrap();
@@ -85,6 +81,14 @@ fn run(program: &str, package: &str, cmd: &mut Command) -> Output {
     cmd.output().unwrap_or_else(|e| {
         panic!("cannot run {program} ({e}): apt-get install {package} (scripts/setup installs it)")
     })
+}
+
+/// Runs `cmd` and requires success; the failure shows its output and
+/// `context`.
+fn must(program: &str, package: &str, cmd: &mut Command, context: &str) -> Output {
+    let out = run(program, package, cmd);
+    assert!(out.status.success(), "{program}: {}\n{context}", text(&out));
+    out
 }
 
 fn text(out: &Output) -> String {
@@ -272,7 +276,7 @@ fn nginx_accepts_the_render() {
             dir = scratch.0.display()
         );
         let path = scratch.write("nginx.conf", &conf);
-        let out = run(
+        must(
             "nginx",
             "nginx",
             Command::new("nginx")
@@ -283,12 +287,7 @@ fn nginx_accepts_the_render() {
                 .arg(scratch.path("error.log"))
                 .arg("-c")
                 .arg(&path),
-        );
-        assert!(
-            out.status.success(),
-            "{}: {}\n{conf}",
-            policy.name,
-            text(&out)
+            &format!("{}\n{conf}", policy.name),
         );
     }
 }
@@ -312,16 +311,11 @@ fn apache_accepts_the_render() {
             m = modules.display()
         );
         let path = scratch.write("httpd.conf", &conf);
-        let out = run(
+        must(
             "apache2",
             "apache2",
             Command::new("apache2").arg("-t").arg("-f").arg(&path),
-        );
-        assert!(
-            out.status.success(),
-            "{}: {}\n{conf}",
-            policy.name,
-            text(&out)
+            &format!("{}\n{conf}", policy.name),
         );
     }
 }
@@ -343,16 +337,11 @@ fn haproxy_accepts_the_render() {
             dir = scratch.0.display()
         );
         let path = scratch.write("haproxy.cfg", &conf);
-        let out = run(
+        must(
             "haproxy",
             "haproxy",
             Command::new("haproxy").arg("-c").arg("-f").arg(&path),
-        );
-        assert!(
-            out.status.success(),
-            "{}: {}\n{conf}",
-            policy.name,
-            text(&out)
+            &format!("{}\n{conf}", policy.name),
         );
     }
 }

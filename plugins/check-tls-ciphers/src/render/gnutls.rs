@@ -172,19 +172,14 @@ pub(super) fn render(plan: &Plan) -> Result<String, RenderError> {
     const WHY_NOT: &str = "GnuTLS 3.7 does not implement it";
     let mut notes = String::new();
     let mut legacy: Vec<&'static Suite> = Vec::new();
-    for &suite in &plan.legacy {
-        if parts(suite).is_some() {
-            legacy.push(suite);
-        } else {
-            let _ = writeln!(notes, "# left out {}: {WHY_NOT}", suite.display_name());
-        }
-    }
     let mut tls13: Vec<&'static Suite> = Vec::new();
-    for &suite in &plan.tls13 {
-        if parts(suite).is_some() {
-            tls13.push(suite);
-        } else {
-            let _ = writeln!(notes, "# left out {}: {WHY_NOT}", suite.display_name());
+    for (from, into) in [(&plan.legacy, &mut legacy), (&plan.tls13, &mut tls13)] {
+        for &suite in from {
+            if parts(suite).is_some() {
+                into.push(suite);
+            } else {
+                let _ = writeln!(notes, "# left out {}: {WHY_NOT}", suite.display_name());
+            }
         }
     }
     // Drop suites from the least preferred end until the product of the

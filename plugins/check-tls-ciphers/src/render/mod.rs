@@ -253,16 +253,7 @@ impl<'a> Plan<'a> {
         why_not: &str,
         name: impl Fn(&Suite) -> Option<String>,
     ) -> Result<Named, RenderError> {
-        let named = Named::split(&self.legacy, comment, why_not, name);
-        if self.allows_legacy() && named.names.is_empty() {
-            return Err(self.refuse(format!(
-                "none of the policy's {} suites can be written for {} ({why_not}), and an empty list would mean {}'s default suites",
-                self.oldest_legacy_names(),
-                self.target,
-                self.target
-            )));
-        }
-        Ok(named)
+        self.names(false, comment, why_not, name)
     }
 
     /// The TLS 1.3 suites as `name` writes them; refused like
@@ -273,14 +264,48 @@ impl<'a> Plan<'a> {
         why_not: &str,
         name: impl Fn(&Suite) -> Option<String>,
     ) -> Result<Named, RenderError> {
-        let named = Named::split(&self.tls13, comment, why_not, name);
-        if self.allows_tls13() && named.names.is_empty() {
+        self.names(true, comment, why_not, name)
+    }
+
+    fn names(
+        &self,
+        tls13: bool,
+        comment: &str,
+        why_not: &str,
+        name: impl Fn(&Suite) -> Option<String>,
+    ) -> Result<Named, RenderError> {
+        let (suites, allowed, which) = if tls13 {
+            (&self.tls13, self.allows_tls13(), "TLS 1.3".to_owned())
+        } else {
+            (&self.legacy, self.allows_legacy(), self.legacy_versions())
+        };
+        let named = Named::split(suites, comment, why_not, name);
+        if allowed && named.names.is_empty() {
             return Err(self.refuse(format!(
-                "none of the policy's TLS 1.3 suites can be written for {} ({why_not}), and an empty list would mean {}'s default suites",
+                "none of the policy's {which} suites can be written for {} ({why_not}), and an empty list would mean {}'s default suites",
                 self.target, self.target
             )));
         }
         Ok(named)
+    }
+
+    /// The three lists every OpenSSL-based server takes, each `None` where
+    /// the policy leaves it out (no TLS 1.3, no older version, any group),
+    /// and the comment lines for what was left out.
+    pub fn openssl_lists(&self, comment: &str) -> Result<OpensslLists, RenderError> {
+        let legacy = self.legacy_names(comment, OPENSSL_WHY_NOT, openssl_legacy_name)?;
+        let tls13 = self.tls13_names(comment, OPENSSL_TLS13_WHY_NOT, openssl_tls13_name)?;
+        let groups = self.group_names(comment, openssl_group)?;
+        let mut notes = legacy.notes() + &tls13.notes();
+        if let Some(groups) = &groups {
+            notes.push_str(&groups.notes());
+        }
+        Ok(OpensslLists {
+            legacy: self.allows_legacy().then(|| legacy.join(":")),
+            tls13: self.allows_tls13().then(|| tls13.join(":")),
+            groups: groups.map(|g| g.join(":")),
+            notes,
+        })
     }
 
     /// The groups as `name` writes them; `None` when the policy allows any
@@ -318,7 +343,7 @@ impl<'a> Plan<'a> {
         Ok(Some(named))
     }
 
-    fn oldest_legacy_names(&self) -> String {
+    fn legacy_versions(&self) -> String {
         self.versions
             .iter()
             .filter(|&&v| v != Version::Tls13)
@@ -343,6 +368,14 @@ impl<'a> Plan<'a> {
         }
         header
     }
+}
+
+/// An OpenSSL-based server's lists, colon-separated.
+pub(crate) struct OpensslLists {
+    pub legacy: Option<String>,
+    pub tls13: Option<String>,
+    pub groups: Option<String>,
+    pub notes: String,
 }
 
 /// Names a target can write, and the comment lines for what it cannot.

@@ -2,13 +2,12 @@
 
 use std::fmt::Write as _;
 
-use super::{
-    OPENSSL_TLS13_WHY_NOT, OPENSSL_WHY_NOT, Plan, RenderError, openssl_group, openssl_legacy_name,
-    openssl_tls13_name, openssl_version,
-};
+use super::{Plan, RenderError, openssl_version};
 
 pub(super) fn render(plan: &Plan) -> Result<String, RenderError> {
+    let lists = plan.openssl_lists("#")?;
     let mut out = plan.header("#");
+    out.push_str(&lists.notes);
     let protocols: Vec<&str> = plan
         .versions
         .iter()
@@ -16,28 +15,20 @@ pub(super) fn render(plan: &Plan) -> Result<String, RenderError> {
         .map(|&v| openssl_version(v))
         .collect();
     let _ = writeln!(out, "ssl_protocols {};", protocols.join(" "));
-    let legacy = plan.legacy_names("#", OPENSSL_WHY_NOT, openssl_legacy_name)?;
-    out.push_str(&legacy.notes());
-    if plan.allows_legacy() {
-        let _ = writeln!(out, "ssl_ciphers {};", legacy.join(":"));
+    if let Some(legacy) = &lists.legacy {
+        let _ = writeln!(out, "ssl_ciphers {legacy};");
     }
-    let tls13 = plan.tls13_names("#", OPENSSL_TLS13_WHY_NOT, openssl_tls13_name)?;
-    out.push_str(&tls13.notes());
-    if plan.allows_tls13() {
+    if let Some(tls13) = &lists.tls13 {
         // nginx has no directive of its own for TLS 1.3 suites; without
         // this line OpenSSL's default three would be on (nginx ≥ 1.19.4).
-        let _ = writeln!(out, "ssl_conf_command Ciphersuites {};", tls13.join(":"));
+        let _ = writeln!(out, "ssl_conf_command Ciphersuites {tls13};");
     }
-    if let Some(groups) = plan.group_names("#", openssl_group)? {
-        out.push_str(&groups.notes());
-        let _ = writeln!(out, "ssl_ecdh_curve {};", groups.join(":"));
+    if let Some(groups) = &lists.groups {
+        let _ = writeln!(out, "ssl_ecdh_curve {groups};");
     }
     if let Some(server) = plan.policy.server_order {
-        let _ = writeln!(
-            out,
-            "ssl_prefer_server_ciphers {};",
-            if server { "on" } else { "off" }
-        );
+        let on = if server { "on" } else { "off" };
+        let _ = writeln!(out, "ssl_prefer_server_ciphers {on};");
     }
     Ok(out)
 }

@@ -3,40 +3,33 @@
 
 use std::fmt::Write as _;
 
-use super::{
-    OPENSSL_TLS13_WHY_NOT, OPENSSL_WHY_NOT, Plan, RenderError, openssl_group, openssl_legacy_name,
-    openssl_tls13_name, openssl_version,
-};
+use super::{Plan, RenderError, openssl_version};
 
 pub(super) fn render(plan: &Plan) -> Result<String, RenderError> {
     let (oldest, newest) = plan.version_range()?;
+    let lists = plan.openssl_lists("#")?;
+    let (oldest, newest) = (openssl_version(oldest), openssl_version(newest));
     let mut out = plan.header("#");
-    let legacy = plan.legacy_names("#", OPENSSL_WHY_NOT, openssl_legacy_name)?;
-    let tls13 = plan.tls13_names("#", OPENSSL_TLS13_WHY_NOT, openssl_tls13_name)?;
-    let groups = plan.group_names("#", openssl_group)?;
-    out.push_str(&legacy.notes());
-    out.push_str(&tls13.notes());
-    if let Some(groups) = &groups {
-        out.push_str(&groups.notes());
-    }
+    out.push_str(&lists.notes);
     let mut flags = vec![
-        format!("-min_protocol {}", openssl_version(oldest)),
-        format!("-max_protocol {}", openssl_version(newest)),
+        format!("-min_protocol {oldest}"),
+        format!("-max_protocol {newest}"),
     ];
-    out.push_str("[tls_policy]\n");
-    let _ = writeln!(out, "MinProtocol = {}", openssl_version(oldest));
-    let _ = writeln!(out, "MaxProtocol = {}", openssl_version(newest));
-    if plan.allows_legacy() {
-        let _ = writeln!(out, "CipherString = {}", legacy.join(":"));
-        flags.push(format!("-cipher '{}'", legacy.join(":")));
+    let _ = writeln!(
+        out,
+        "[tls_policy]\nMinProtocol = {oldest}\nMaxProtocol = {newest}"
+    );
+    if let Some(legacy) = &lists.legacy {
+        let _ = writeln!(out, "CipherString = {legacy}");
+        flags.push(format!("-cipher '{legacy}'"));
     }
-    if plan.allows_tls13() {
-        let _ = writeln!(out, "Ciphersuites = {}", tls13.join(":"));
-        flags.push(format!("-ciphersuites '{}'", tls13.join(":")));
+    if let Some(tls13) = &lists.tls13 {
+        let _ = writeln!(out, "Ciphersuites = {tls13}");
+        flags.push(format!("-ciphersuites '{tls13}'"));
     }
-    if let Some(groups) = &groups {
-        let _ = writeln!(out, "Groups = {}", groups.join(":"));
-        flags.push(format!("-groups {}", groups.join(":")));
+    if let Some(groups) = &lists.groups {
+        let _ = writeln!(out, "Groups = {groups}");
+        flags.push(format!("-groups {groups}"));
     }
     match plan.policy.server_order {
         Some(true) => {
