@@ -278,7 +278,7 @@ fn nginx_accepts_the_render() {
         let path = scratch.write("nginx.conf", &conf);
         must(
             "nginx",
-            "nginx",
+            "nginx-light",
             Command::new("nginx")
                 .arg("-t")
                 .arg("-p")

@@ -604,6 +604,32 @@ mod tests {
         }
     }
 
+    /// The stacks' own tables here (read from OTP 25, GnuTLS 3.7, JDK 17)
+    /// and the registry's dialect names agree on what each library has.
+    #[test]
+    fn the_stack_tables_agree_with_the_registrys_dialects() {
+        use crate::suites::Dialect;
+        for suite in crate::suites::all() {
+            if let Some(jsse) = java::name(suite) {
+                assert_eq!(suite.name_in(Dialect::Java), Some(jsse), "{}", suite.iana);
+            }
+            if erlang::suite(suite).is_some() {
+                assert!(
+                    suite.name_in(Dialect::Erlang).is_some(),
+                    "erlang: {}",
+                    suite.iana
+                );
+            }
+            if gnutls::parts(suite).is_some() {
+                assert!(
+                    suite.name_in(Dialect::Gnutls).is_some(),
+                    "gnutls: {}",
+                    suite.iana
+                );
+            }
+        }
+    }
+
     #[test]
     fn every_target_renders_the_profiles_and_the_story() {
         for target in Target::ALL {
