@@ -2,6 +2,9 @@
 //! entry point that reads a suite (or an OpenSSL cipher string) written in
 //! any of them.
 
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
 use clap::ValueEnum;
 
 use super::openssl::StringError;
@@ -248,12 +251,21 @@ pub fn resolve_group(name: &str) -> Result<u16, NameError> {
 }
 
 /// Every suite name in every dialect, and the cipher-string keywords.
+/// Each once: JSSE's names are mostly IANA's.
 fn suite_names() -> impl Iterator<Item = &'static str> {
-    super::all()
+    static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
+    NAMES
+        .get_or_init(|| {
+            let mut seen = HashSet::new();
+            super::all()
+                .iter()
+                .flat_map(|s| [s.iana, s.openssl, s.gnutls, s.java])
+                .chain(openssl::keywords())
+                .filter(|n| !n.is_empty() && seen.insert(*n))
+                .collect()
+        })
         .iter()
-        .flat_map(|s| [s.iana, s.openssl, s.gnutls, s.java])
-        .filter(|n| !n.is_empty())
-        .chain(openssl::keywords())
+        .copied()
 }
 
 /// Up to three known names nearest to `spec` (letter case aside), best
