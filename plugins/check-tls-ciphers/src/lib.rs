@@ -487,3 +487,63 @@ fn add_perfdata(report: &mut Report, found: &Found, policy: &Policy, now: i64) {
         .with_min(0.0),
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser as _;
+
+    fn policy(flags: &[&str]) -> Result<Policy, CheckTlsError> {
+        let story = concat!(env!("CARGO_MANIFEST_DIR"), "/policies/story.toml");
+        let args = Args::try_parse_from(
+            ["check-tls-ciphers", "-H", "localhost", "--policy", story]
+                .iter()
+                .chain(flags),
+        )
+        .unwrap();
+        policy_for(&args)
+    }
+
+    #[test]
+    fn flags_win_over_the_policys_expiry_and_ca_file() {
+        let day = |d: u64| Duration::from_secs(d * 86_400);
+        let p = policy(&[]).unwrap();
+        assert_eq!((p.expiry_warning, p.expiry_critical), (day(30), day(14)));
+        assert_eq!(p.ca_file, None);
+        let p = policy(&["-w", "5d", "-c", "2d", "--ca-file", "/etc/ca.pem"]).unwrap();
+        assert_eq!((p.expiry_warning, p.expiry_critical), (day(5), day(2)));
+        assert_eq!(
+            p.ca_file.as_deref(),
+            Some(std::path::Path::new("/etc/ca.pem"))
+        );
+        // One flag alone meets the policy's other value.
+        let p = policy(&["-c", "30d"]).unwrap();
+        assert_eq!((p.expiry_warning, p.expiry_critical), (day(30), day(30)));
+        let error = policy(&["-c", "31d"]).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "-c (31d) must not be longer than the policy's expiry_warning (30d): critical comes closer to expiry"
+        );
+        let error = policy(&["-w", "10d"]).unwrap_err().to_string();
+        assert!(
+            error
+                .starts_with("the policy's expiry_critical (14d) must not be longer than -w (10d)"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn policy_and_profile_exclude_each_other() {
+        let error = Args::try_parse_from([
+            "check-tls-ciphers",
+            "-H",
+            "localhost",
+            "--policy",
+            "story.toml",
+            "--profile",
+            "mozilla-modern",
+        ])
+        .unwrap_err();
+        assert_eq!(error.kind(), clap::error::ErrorKind::ArgumentConflict);
+    }
+}
