@@ -32,9 +32,6 @@ use crate::spool::{NewReading, Spool, Stamp};
 /// 200 KiB of memory.
 pub const QUEUE_READINGS: usize = 1024;
 
-/// How long the writer sleeps when idle before looking for the end.
-const IDLE_WAIT: Duration = Duration::from_millis(500);
-
 /// A slow commit is logged at most this often.
 const SLOW_LOG_EVERY: Duration = Duration::from_mins(1);
 
@@ -149,16 +146,12 @@ impl SpoolQueue {
         self.state().readings
     }
 
-    /// Takes every queued batch, waiting up to `wait` for one. `None` once
-    /// closed and empty.
-    fn take(&self, wait: Duration) -> Option<Vec<Batch>> {
+    /// Takes every queued batch, first waiting for one if `wait` (a push
+    /// or [`SpoolQueue::close`] wakes it). `None` once closed and empty.
+    fn take(&self, wait: bool) -> Option<Vec<Batch>> {
         let mut st = self.state();
-        if st.batches.is_empty() && !st.closed {
-            st = self
-                .ready
-                .wait_timeout(st, wait)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
+        while wait && st.batches.is_empty() && !st.closed {
+            st = self.ready.wait(st).unwrap_or_else(PoisonError::into_inner);
         }
         if st.batches.is_empty() && st.closed {
             return None;
@@ -220,7 +213,7 @@ impl Writer {
     /// Commits whatever is queued, again and again, until the queue is
     /// closed and empty.
     pub fn run(mut self) {
-        while let Some(batches) = self.queue.take(IDLE_WAIT) {
+        while let Some(batches) = self.queue.take(true) {
             if !batches.is_empty() {
                 self.commit(&batches);
             }
@@ -244,7 +237,7 @@ impl Writer {
     /// One commit of everything queued now (for tests; the thread runs
     /// [`Writer::run`]).
     pub fn commit_pending(&mut self) -> Committed {
-        match self.queue.take(Duration::ZERO) {
+        match self.queue.take(false) {
             Some(batches) if !batches.is_empty() => self.commit(&batches),
             _ => Committed::default(),
         }
