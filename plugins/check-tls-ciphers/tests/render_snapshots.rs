@@ -11,6 +11,7 @@
 //! render_snapshots` rewrites them, and `git diff` is the review). In CI
 //! insta writes nothing and a mismatch or a missing snapshot fails.
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
@@ -46,6 +47,36 @@ fn every_render_of_every_policy() {
             insta::assert_snapshot!(format!("render-{}-{target}", policy.name), text);
         }
     }
+}
+
+/// A policy that decides the suite order: each target's order setting.
+#[test]
+fn server_order_in_every_target() {
+    let mut text = String::new();
+    for (name, order) in [("server-order", "true"), ("client-order", "false")] {
+        let policy = Policy::parse(
+            &format!("extends = \"mozilla-intermediate\"\nserver_order = {order}\n"),
+            Path::new(&format!("{name}.toml")),
+        )
+        .unwrap();
+        for target in Target::ALL {
+            let render = render(&policy, target).unwrap();
+            let lines: Vec<&str> = render
+                .lines()
+                .filter(|l| {
+                    let l = l.to_ascii_lowercase();
+                    l.contains("order") || l.contains("prefer") || l.contains("precedence")
+                })
+                .collect();
+            let _ = writeln!(text, "{name} {target}:");
+            for line in lines {
+                text.push_str("  ");
+                text.push_str(line);
+                text.push('\n');
+            }
+        }
+    }
+    insta::assert_snapshot!("server-order", text);
 }
 
 /// Renders refused because the stack would fall back to its own defaults

@@ -30,9 +30,12 @@ pub(super) fn render(plan: &Plan) -> Result<String, RenderError> {
         version(oldest),
         version(newest)
     );
-    if plan.policy.server_order == Some(false) {
-        // HAProxy prefers its own order unless told otherwise.
-        options.push_str(" prefer-client-ciphers");
+    match plan.policy.server_order {
+        Some(false) => options.push_str(" prefer-client-ciphers"),
+        Some(true) => {
+            out.push_str("    # suite order: HAProxy prefers its own unless told otherwise\n");
+        }
+        None => {}
     }
     let _ = writeln!(out, "    ssl-default-bind-options {options}");
     if let Some(groups) = &lists.groups {

@@ -109,8 +109,12 @@ pub(super) fn render(plan: &Plan) -> Result<String, RenderError> {
     );
     out.push_str(&tomcat);
     out.push('\n');
-    if plan.policy.server_order == Some(true) {
-        out.push_str("# JSSE: call SSLParameters.setUseCipherSuitesOrder(true) for server order\n");
+    if let Some(server) = plan.policy.server_order {
+        // JSSE has no system property for it: the application decides.
+        let _ = writeln!(
+            out,
+            "# suite order: the server calls SSLParameters.setUseCipherSuitesOrder({server})"
+        );
     }
     Ok(out)
 }

@@ -439,6 +439,11 @@ pub(super) fn render(plan: &Plan) -> Result<String, RenderError> {
             groups.join(",")
         );
     }
+    if plan.policy.server_order.is_some() {
+        out.push_str(
+            "# suite order: jruby-openssl has no setting (it defines OP_CIPHER_SERVER_PREFERENCE but never applies it); the JDK's default decides\n",
+        );
+    }
     out.push_str("ctx = OpenSSL::SSL::SSLContext.new\n");
     let _ = writeln!(out, "ctx.min_version = {}", version(oldest));
     let _ = writeln!(out, "ctx.max_version = {}", version(newest));

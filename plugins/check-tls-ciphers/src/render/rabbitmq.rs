@@ -48,7 +48,6 @@ pub(super) fn render(plan: &Plan) -> Result<String, RenderError> {
     }
     if let Some(server) = plan.policy.server_order {
         let _ = writeln!(out, "ssl_options.honor_cipher_order = {server}");
-        let _ = writeln!(out, "ssl_options.honor_ecc_order = {server}");
     }
     out.push_str("%% --- advanced.config ---\n");
     out.push_str(&notes);
