@@ -234,32 +234,18 @@ fn an_ip_address_matches_ip_sans_only() {
         ),
         &[],
     );
-    plugin("check-tls-ciphers")
-        .args([
-            "-H",
-            "127.0.0.1",
-            "-p",
-            &as_dns.port().to_string(),
-            "--ca-file",
-        ])
-        .arg(TestCa::shared().cert())
-        .args(CALM)
-        .run()
+    let by_ip = |port: u16| {
+        plugin("check-tls-ciphers")
+            .args(["-H", "127.0.0.1", "-p", &port.to_string(), "--ca-file"])
+            .arg(TestCa::shared().cert())
+            .args(CALM)
+            .run()
+    };
+    by_ip(as_dns.port())
         .state_is(State::Critical)
         .first_line_contains("does not name the host");
     let as_ip = serve(&TestCa::shared().leaf("ip-san"), &[]);
-    plugin("check-tls-ciphers")
-        .args([
-            "-H",
-            "127.0.0.1",
-            "-p",
-            &as_ip.port().to_string(),
-            "--ca-file",
-        ])
-        .arg(TestCa::shared().cert())
-        .args(CALM)
-        .run()
-        .state_is(State::Ok);
+    by_ip(as_ip.port()).state_is(State::Ok);
 }
 
 #[test]

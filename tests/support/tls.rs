@@ -246,15 +246,8 @@ impl TestCa {
         let serial = format!("0x{serial:x}");
         let cert_file = format!("{name}.crt");
         let days = days.to_string();
-        let faked = format!("{days_ago} days ago");
-        let signer = if days_ago == 0 {
-            Vec::new()
-        } else {
-            require("/usr/bin/faketime", "faketime");
-            vec!["/usr/bin/faketime", faked.as_str()]
-        };
-        openssl_via(
-            &signer,
+        openssl_days_ago(
+            days_ago,
             dir,
             &[
                 "x509",
@@ -402,15 +395,8 @@ impl TestCa {
             ],
         );
         let days = days.to_string();
-        let faked = format!("{days_ago} days ago");
-        let signer = if days_ago == 0 {
-            Vec::new()
-        } else {
-            require("/usr/bin/faketime", "faketime");
-            vec!["/usr/bin/faketime", faked.as_str()]
-        };
-        openssl_via(
-            &signer,
+        openssl_days_ago(
+            days_ago,
             dir,
             &[
                 "ocsp", "-index", &index, "-rsigner", "ca.crt", "-rkey", "ca.key", "-CA", "ca.crt",
@@ -435,6 +421,17 @@ fn unique_serial() -> u64 {
 
 fn openssl(dir: &Path, args: &[&str]) {
     openssl_via(&[], dir, args);
+}
+
+/// `openssl args` with the clock `days_ago` days back (under `faketime`),
+/// for certificates and OCSP responses that start in the past.
+fn openssl_days_ago(days_ago: u32, dir: &Path, args: &[&str]) {
+    if days_ago == 0 {
+        return openssl(dir, args);
+    }
+    require("/usr/bin/faketime", "faketime");
+    let faked = format!("{days_ago} days ago");
+    openssl_via(&["/usr/bin/faketime", &faked], dir, args);
 }
 
 /// `openssl args`, run through `wrapper` (`faketime -40d`) when given.
