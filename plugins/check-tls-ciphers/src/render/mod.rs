@@ -103,7 +103,7 @@ pub struct RenderError {
 /// `policy` as a snippet for `target`, ready to paste.
 pub fn render(policy: &Policy, target: Target) -> Result<String, RenderError> {
     let plan = Plan::new(policy, target)?;
-    let body = match target {
+    match target {
         Target::Nginx => nginx::render(&plan),
         Target::Apache => apache::render(&plan),
         Target::Haproxy => haproxy::render(&plan),
@@ -113,8 +113,7 @@ pub fn render(policy: &Policy, target: Target) -> Result<String, RenderError> {
         Target::Jruby => jruby::render(&plan),
         Target::Erlang => erlang::render(&plan),
         Target::Rabbitmq => rabbitmq::render(&plan),
-    }?;
-    Ok(body)
+    }
 }
 
 /// How `target` writes `suite`, `None` where it cannot (`explain` lists
