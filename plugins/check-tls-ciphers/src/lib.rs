@@ -255,7 +255,7 @@ pub fn render(mut report: Report, args: &Args, policy: &Policy, found: &Found, n
     if count == 0 {
         report = report.with_summary(ok_summary(policy, &found.scan, &found.certs, now));
     }
-    for line in long_text(policy, Names(args.names), &found.scan, &found.certs) {
+    for line in long_text(policy, Names(args.names), &found.scan, &found.certs, now) {
         report.add_detail(line);
     }
     add_perfdata(&mut report, found, policy, now);
@@ -361,7 +361,13 @@ fn ok_summary(policy: &Policy, scan: &Scan, certs: &[CertFacts], now: i64) -> St
     )
 }
 
-fn long_text(policy: &Policy, names: Names, scan: &Scan, certs: &[CertFacts]) -> Vec<String> {
+fn long_text(
+    policy: &Policy,
+    names: Names,
+    scan: &Scan,
+    certs: &[CertFacts],
+    now: i64,
+) -> Vec<String> {
     let mut lines = Vec::new();
     for entry in &scan.versions {
         let names: Vec<String> = entry
@@ -428,8 +434,11 @@ fn long_text(policy: &Policy, names: Names, scan: &Scan, certs: &[CertFacts]) ->
             Some(curve) => format!("{} {curve}", cert.key_type),
             None => format!("{} {} bits", cert.key_type, cert.key_bits),
         };
+        let ocsp = cert_verdict::stapling_note(cert, now)
+            .map(|note| format!(", {note}"))
+            .unwrap_or_default();
         lines.push(format!(
-            "certificate: {}, {key}, {}, valid {} to {}, names {}, issuer {}, chain {} ({})",
+            "certificate: {}, {key}, {}, valid {} to {}, names {}, issuer {}, chain {}{ocsp} ({})",
             cert.subject,
             cert.signature,
             nightwatch_core::display::clock(cert.not_before),

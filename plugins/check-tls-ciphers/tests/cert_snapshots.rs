@@ -117,6 +117,26 @@ fn output(lines: &str, certs: Vec<CertFacts>) -> String {
     render(Report::new(LABEL), &args, &policy, &found, NOW).render()
 }
 
+/// [`rsa`] with the chain problem `error`.
+fn chain_error(error: &str) -> CertFacts {
+    CertFacts {
+        chain_error: Some(error.into()),
+        ..rsa()
+    }
+}
+
+/// [`rsa`] with a stapled response saying `status`, due again at `next`.
+fn stapled(status: OcspStatus, next: i64) -> CertFacts {
+    CertFacts {
+        ocsp: Some(Stapled::Response {
+            status,
+            this_update: NOW - 10 * DAY,
+            next_update: Some(next),
+        }),
+        ..rsa()
+    }
+}
+
 #[test]
 fn certificate_outputs() {
     let sha1_leaf = CertFacts {
@@ -128,45 +148,28 @@ fn certificate_outputs() {
     md5_intermediate.intermediates[0].signature = "md5WithRSAEncryption".into();
     md5_intermediate.intermediates[0].digest = Some("MD5".into());
     let incomplete = CertFacts {
-        chain_error: Some(
-            "incomplete: the server does not send the issuer of CN=www.example.org (CN=Example Intermediate)"
-                .into(),
-        ),
         intermediates: Vec::new(),
         chain_length: 1,
-        ..rsa()
+        ..chain_error(
+            "incomplete: the server does not send the issuer of CN=www.example.org (CN=Example Intermediate)",
+        )
     };
-    let unknown_ca = CertFacts {
-        chain_error: Some(
-            "from an unknown CA: CN=Example Root, the issuer of CN=Example Intermediate, is not a trusted root"
-                .into(),
-        ),
-        ..rsa()
-    };
+    let unknown_ca = chain_error(
+        "from an unknown CA: CN=Example Root, the issuer of CN=Example Intermediate, is not a trusted root",
+    );
     let wildcard_miss = CertFacts {
         names: vec!["*.example.org".into()],
         name_matches: false,
         ..rsa()
     };
-    let revoked = CertFacts {
-        ocsp: Some(Stapled::Response {
-            status: OcspStatus::Revoked {
-                at: NOW - 2 * DAY,
-                reason: Some("KeyCompromise".into()),
-            },
-            this_update: NOW - DAY,
-            next_update: Some(NOW + 6 * DAY),
-        }),
-        ..rsa()
-    };
-    let stale = CertFacts {
-        ocsp: Some(Stapled::Response {
-            status: OcspStatus::Good,
-            this_update: NOW - 10 * DAY,
-            next_update: Some(NOW - 3 * DAY),
-        }),
-        ..rsa()
-    };
+    let revoked = stapled(
+        OcspStatus::Revoked {
+            at: NOW - 2 * DAY,
+            reason: Some("KeyCompromise".into()),
+        },
+        NOW + 6 * DAY,
+    );
+    let stale = stapled(OcspStatus::Good, NOW - 3 * DAY);
     let unstapled = CertFacts {
         ocsp: Some(Stapled::None),
         ..rsa()
