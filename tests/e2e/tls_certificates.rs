@@ -301,7 +301,9 @@ fn stapled_ocsp_good_revoked_stale_and_none_under_the_policy() {
     let status = |file: &Path| serve(&leaf, &["-status_file", &file.display().to_string()]);
 
     let good = status(&good);
-    check_policy(good.port(), "ocsp_stapling = true").state_is(State::Ok);
+    check_policy(good.port(), "ocsp_stapling = true")
+        .state_is(State::Ok)
+        .long_text_contains("chain verified, OCSP good (TLSv1_3)");
     check_policy(good.port(), "ocsp_stapling = false")
         .state_is(State::Warning)
         .first_line_contains("RSA certificate: OCSP response stapled");
@@ -322,7 +324,9 @@ fn stapled_ocsp_good_revoked_stale_and_none_under_the_policy() {
     check_policy(none.port(), "ocsp_stapling = true")
         .state_is(State::Warning)
         .first_line_contains("RSA certificate: no OCSP response stapled");
-    check_policy(none.port(), "ocsp_stapling = false").state_is(State::Ok);
+    check_policy(none.port(), "ocsp_stapling = false")
+        .state_is(State::Ok)
+        .long_text_contains("chain verified, no OCSP staple (TLSv1_3)");
 }
 
 #[test]
