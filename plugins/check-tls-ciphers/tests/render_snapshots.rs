@@ -102,6 +102,11 @@ fn refusals_name_why() {
             Target::Erlang,
         ),
         (
+            "ssl3-only",
+            "protocols = [\"SSL3\"]\nsuites = [\"AES128-SHA\"]\n",
+            Target::Erlang,
+        ),
+        (
             "camellia-for-java",
             "protocols = [\"TLS1.2\"]\nsuites = [\"DHE-RSA-CAMELLIA256-SHA\"]\n",
             Target::Java,

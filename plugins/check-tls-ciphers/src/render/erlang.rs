@@ -720,6 +720,29 @@ fn tls13_group(group: &Group) -> Result<String, &'static str> {
     }
 }
 
+/// The policy's protocols OTP 25 implements (it refuses `sslv3` outright),
+/// and a comment line for SSL 3.0 when left out.
+pub(super) fn versions(plan: &Plan, comment: &str) -> Result<(Vec<Version>, String), RenderError> {
+    let kept: Vec<Version> = plan
+        .versions
+        .iter()
+        .copied()
+        .filter(|&v| v != Version::Ssl3)
+        .collect();
+    if kept.is_empty() {
+        return Err(plan.refuse(
+            "OTP 25's ssl does not implement SSL 3.0, the only protocol the policy allows"
+                .to_owned(),
+        ));
+    }
+    let note = if kept.len() < plan.versions.len() {
+        format!("{comment} left out SSL 3.0: OTP 25's ssl does not implement it\n")
+    } else {
+        String::new()
+    };
+    Ok((kept, note))
+}
+
 fn version(v: Version) -> &'static str {
     match v {
         Version::Ssl3 => "sslv3",
@@ -736,7 +759,9 @@ pub(super) fn options(plan: &Plan, indent: &str) -> Result<(Vec<String>, String)
     let legacy = plan.legacy_names("%%", WHY_NOT, |s| suite(s).map(|e| e.map))?;
     let tls13 = plan.tls13_names("%%", WHY_NOT, |s| suite(s).map(|e| e.map))?;
     let mut notes = legacy.notes() + &tls13.notes();
-    let versions: Vec<&str> = plan.versions.iter().map(|&v| version(v)).collect();
+    let (versions, left_out) = versions(plan, "%%")?;
+    notes.push_str(&left_out);
+    let versions: Vec<&str> = versions.into_iter().map(version).collect();
     let mut options = vec![format!("{{versions, [{}]}}", versions.join(", "))];
     let mut ciphers: Vec<String> = Vec::new();
     if plan.allows_tls13() {

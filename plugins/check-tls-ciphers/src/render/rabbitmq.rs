@@ -33,7 +33,9 @@ pub(super) fn render(plan: &Plan) -> Result<String, RenderError> {
          # alone Erlang's default groups are on. The advanced.config form below sets everything;\n\
          # use it instead of these lines where the groups matter.\n",
     );
-    for (i, v) in plan.versions.iter().enumerate() {
+    let (versions, left_out) = erlang::versions(plan, "#")?;
+    out.push_str(&left_out);
+    for (i, v) in versions.iter().enumerate() {
         let _ = writeln!(out, "ssl_options.versions.{} = {}", i + 1, version(*v));
     }
     let mut ciphers: Vec<&String> = Vec::new();
