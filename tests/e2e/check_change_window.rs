@@ -465,18 +465,7 @@ fn schedule_sends_only_missing_downtime_to_a_real_icinga2_api() {
     .unwrap();
 
     let schedule = |url: &str, password: Option<&str>, extra: &[&str]| {
-        let mut command = plugin(BIN)
-            .args(["schedule", "--changes"])
-            .arg(records.path())
-            .args(["--format", "icinga2", "--icinga2-url", url])
-            .args(["--icinga2-user", "nightwatch", "--ca-file"])
-            .arg(icinga.api_ca())
-            .args(extra)
-            .env_remove("ICINGA2_API_PASSWORD");
-        if let Some(password) = password {
-            command = command.env("ICINGA2_API_PASSWORD", password);
-        }
-        command.run_raw()
+        icinga2_schedule(&icinga, records.path(), url, password, extra)
     };
     let url = icinga.api_url();
 
@@ -534,9 +523,39 @@ fn schedule_sends_only_missing_downtime_to_a_real_icinga2_api() {
         );
     }
 
-    // A wrong password or none is the user's to fix (exit 2); a closed
-    // port is a server out of reach (exit 1).
-    let wrong = schedule(&url, Some("guessed"), &[]);
+    refusals_say_whose_fault(&icinga, records.path());
+}
+
+/// `schedule --format icinga2` against `icinga`'s API as the test's user,
+/// the password (if any) in `$ICINGA2_API_PASSWORD`.
+fn icinga2_schedule(
+    icinga: &Icinga2,
+    records: &Path,
+    url: &str,
+    password: Option<&str>,
+    extra: &[&str],
+) -> nightwatch_testkit::RawRun {
+    let mut command = plugin(BIN)
+        .args(["schedule", "--changes"])
+        .arg(records)
+        .args(["--format", "icinga2", "--icinga2-url", url])
+        .args(["--icinga2-user", "nightwatch", "--ca-file"])
+        .arg(icinga.api_ca())
+        .args(extra)
+        .env_remove("ICINGA2_API_PASSWORD");
+    if let Some(password) = password {
+        command = command.env("ICINGA2_API_PASSWORD", password);
+    }
+    command.run_raw()
+}
+
+/// A wrong password or none is the user's to fix (exit 2); a closed port
+/// is a server out of reach (exit 1).
+fn refusals_say_whose_fault(icinga: &Icinga2, records: &Path) {
+    let url = icinga.api_url();
+    let schedule =
+        |url: &str, password: Option<&str>| icinga2_schedule(icinga, records, url, password, &[]);
+    let wrong = schedule(&url, Some("guessed"));
     assert_eq!(
         wrong.exit_code,
         Some(2),
@@ -548,7 +567,7 @@ fn schedule_sends_only_missing_downtime_to_a_real_icinga2_api() {
         text.contains("answered 401") && text.contains("$ICINGA2_API_PASSWORD"),
         "{text}"
     );
-    let none = schedule(&url, None, &[]);
+    let none = schedule(&url, None);
     assert_eq!(none.exit_code, Some(2), "{}", none.report("no password"));
     assert!(
         stderr(&none).contains("no password for the Icinga 2 API user nightwatch"),
@@ -559,7 +578,7 @@ fn schedule_sends_only_missing_downtime_to_a_real_icinga2_api() {
         "https://localhost:{}",
         nightwatch_testkit::ports::free_port()
     );
-    let down = schedule(&closed, Some("downtime-only"), &[]);
+    let down = schedule(&closed, Some("downtime-only"));
     assert_eq!(down.exit_code, Some(1), "{}", down.report("a closed port"));
     assert!(
         stderr(&down).contains("cannot connect to https://localhost:"),
@@ -693,7 +712,7 @@ fn observed_changes_in_a_json_lines_file_are_cross_checked_too() {
 /// 2026-12-02T13:00:00Z.
 const TRAIL_HOUR: i64 = 1_796_216_400;
 
-/// CloudTrail records as Logstash ships them (`@timestamp` from
+/// `CloudTrail` records as Logstash ships them (`@timestamp` from
 /// `eventTime`): writes on two instances, a read, a failed call and a
 /// write on no host.
 fn trail_events() -> Vec<serde_json::Value> {
