@@ -605,7 +605,9 @@ fn missing_issuer(leaf: &X509Certificate<'_>, rest: &[X509Certificate<'_>]) -> S
         used[at] = true;
         top = issuer;
     }
-    if self_signed(top) {
+    if std::ptr::eq(top, leaf) && self_signed(leaf) {
+        format!("self-signed: {} is not a trusted root", leaf.subject())
+    } else if self_signed(top) {
         format!(
             "from an unknown CA: it ends at {}, which is not a trusted root",
             top.subject()
@@ -830,6 +832,17 @@ mod tests {
                 .chain_error
                 .as_deref(),
             Some("from an unknown CA: it ends at CN=fixture root, which is not a trusted root")
+        );
+    }
+
+    #[test]
+    fn a_self_signed_leaf_is_said_so() {
+        let unknown = Err(rustls::Error::InvalidCertificate(
+            CertificateError::UnknownIssuer,
+        ));
+        assert_eq!(
+            read(&["root"], unknown).chain_error.as_deref(),
+            Some("self-signed: CN=fixture root is not a trusted root")
         );
     }
 
