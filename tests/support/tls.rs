@@ -70,6 +70,15 @@ impl Default for LeafSpec {
     }
 }
 
+/// How [`TestCa`] signs one certificate.
+#[derive(Debug, Clone, Copy)]
+struct Signing<'a> {
+    serial: u64,
+    days: u32,
+    days_ago: u32,
+    digest: &'a str,
+}
+
 /// Whether an OCSP response calls the leaf good or revoked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OcspAnswer {
@@ -241,19 +250,41 @@ impl TestCa {
             ),
         )
         .expect("write leaf extensions");
+        let cert_file = format!("{name}.crt");
+        self.sign(
+            &dir.join(csr_file),
+            &dir.join(ext_file),
+            &dir.join(&cert_file),
+            Signing {
+                serial,
+                days,
+                days_ago,
+                digest,
+            },
+        );
+        Leaf {
+            cert: dir.join(cert_file),
+            key: dir.join(key_file),
+        }
+    }
+
+    /// Signs the request `csr` with the extensions in `ext` into `out`.
+    fn sign(&self, csr: &Path, ext: &Path, out: &Path, signing: Signing<'_>) {
         // An explicit serial: -CAcreateserial would race on ca.srl when
         // parallel tests sign with one CA.
-        let serial = format!("0x{serial:x}");
-        let cert_file = format!("{name}.crt");
-        let days = days.to_string();
+        let serial = format!("0x{:x}", signing.serial);
+        let days = signing.days.to_string();
+        let digest = format!("-{}", signing.digest);
+        let path = |p: &Path| p.display().to_string();
+        let (csr, ext, out) = (path(csr), path(ext), path(out));
         openssl_days_ago(
-            days_ago,
-            dir,
+            signing.days_ago,
+            self.dir.path(),
             &[
                 "x509",
                 "-req",
                 "-in",
-                &csr_file,
+                &csr,
                 "-CA",
                 "ca.crt",
                 "-CAkey",
@@ -261,18 +292,14 @@ impl TestCa {
                 "-set_serial",
                 &serial,
                 "-out",
-                &cert_file,
+                &out,
                 "-days",
                 &days,
-                &format!("-{digest}"),
+                &digest,
                 "-extfile",
-                &ext_file,
+                &ext,
             ],
         );
-        Leaf {
-            cert: dir.join(cert_file),
-            key: dir.join(key_file),
-        }
     }
 
     /// An intermediate CA signed by this one (RSA 2048, SHA-256, 30 days),
@@ -300,31 +327,16 @@ impl TestCa {
             "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n",
         )
         .expect("write CA extensions");
-        let csr = sub.path().join("ca.csr");
-        let out = sub.path().join("ca.crt");
-        let ext = sub.path().join("ca.ext");
-        let serial = format!("0x{:x}", unique_serial());
-        openssl(
-            self.dir.path(),
-            &[
-                "x509",
-                "-req",
-                "-in",
-                &csr.display().to_string(),
-                "-CA",
-                "ca.crt",
-                "-CAkey",
-                "ca.key",
-                "-set_serial",
-                &serial,
-                "-days",
-                "30",
-                &format!("-{digest}"),
-                "-extfile",
-                &ext.display().to_string(),
-                "-out",
-                &out.display().to_string(),
-            ],
+        self.sign(
+            &sub.path().join("ca.csr"),
+            &sub.path().join("ca.ext"),
+            &sub.path().join("ca.crt"),
+            Signing {
+                serial: unique_serial(),
+                days: 30,
+                days_ago: 0,
+                digest,
+            },
         );
         TestCa { dir: sub }
     }
