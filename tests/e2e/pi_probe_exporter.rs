@@ -1392,6 +1392,36 @@ fn check_exposition_format(body: &str) -> BTreeSet<String> {
     families
 }
 
+/// Every family `/metrics` serves, labelled or not.
+const FAMILIES: [&str; 26] = [
+    "readings_ok_total",
+    "readings_rejected_total",
+    "saturated_total",
+    "temperature_celsius",
+    "probe_present",
+    "spool_readings",
+    "spool_bytes",
+    "spool_segments",
+    "spool_oldest_age_seconds",
+    "spool_held_back",
+    "spool_dropped_total",
+    "spool_dropped_unconfirmed_total",
+    "spool_corrupt_lines_total",
+    "spool_write_errors_total",
+    "spool_set_aside_total",
+    "spool_queue_readings",
+    "spool_queue_full_total",
+    "spool_commits_total",
+    "spool_commit_seconds_total",
+    "spool_commit_last_seconds",
+    "sent_total",
+    "send_errors_total",
+    "connected",
+    "clock_synced",
+    "unstampable_total",
+    "reader_overruns_total",
+];
+
 /// (g) `--listen` on a free loopback port serves the health counters as
 /// Prometheus text: well-formed, with per-probe labels, and moving.
 #[test]
@@ -1415,33 +1445,7 @@ fn metrics_endpoint_serves_prometheus_text_with_the_counters() {
         "{head}"
     );
     let families = check_exposition_format(&body);
-    for name in [
-        "readings_ok_total",
-        "readings_rejected_total",
-        "saturated_total",
-        "temperature_celsius",
-        "probe_present",
-        "spool_readings",
-        "spool_bytes",
-        "spool_segments",
-        "spool_oldest_age_seconds",
-        "spool_dropped_total",
-        "spool_dropped_unconfirmed_total",
-        "spool_corrupt_lines_total",
-        "spool_write_errors_total",
-        "spool_set_aside_total",
-        "spool_queue_readings",
-        "spool_queue_full_total",
-        "spool_commits_total",
-        "spool_commit_seconds_total",
-        "spool_commit_last_seconds",
-        "sent_total",
-        "send_errors_total",
-        "connected",
-        "clock_synced",
-        "unstampable_total",
-        "reader_overruns_total",
-    ] {
+    for name in FAMILIES {
         assert!(
             families.contains(&format!("pi_probe_exporter_{name}")),
             "no {name}:\n{body}"
