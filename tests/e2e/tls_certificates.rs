@@ -320,6 +320,16 @@ fn stapled_ocsp_good_revoked_stale_and_none_under_the_policy() {
         .state_is(State::Warning)
         .first_line_contains("RSA certificate: stapled OCSP response expired 9d ago");
 
+    // Signed by a CA that is not the leaf's issuer: no client believes it.
+    let stranger = TestCa::new();
+    let forged = stranger.ocsp_response(&leaf, OcspAnswer::Revoked, 0, 7);
+    let forged = status(&forged);
+    check(forged.port(), &[])
+        .state_is(State::Warning)
+        .first_line_contains(
+            "RSA certificate: stapled OCSP response unusable: its signature is not the issuer's",
+        );
+
     let none = serve(&leaf, &[]);
     check_policy(none.port(), "ocsp_stapling = true")
         .state_is(State::Warning)

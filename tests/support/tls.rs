@@ -358,7 +358,9 @@ impl TestCa {
     /// A DER OCSP response about `leaf` (one of this CA's), signed by this
     /// CA as its own responder with `openssl ocsp` offline (an index file,
     /// no server), produced `days_ago` days ago and valid for `days` from
-    /// then: `days_ago > days` makes a stale one.
+    /// then: `days_ago > days` makes a stale one. The file is in the CA's
+    /// directory (`s_server -status_file` reads it at every handshake):
+    /// keep the CA alive while it is served.
     #[must_use]
     pub fn ocsp_response(
         &self,

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::pem::PemObject as _;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
 use serde::Serialize;
 use x509_parser::prelude::{FromDer as _, GeneralName, X509Certificate};
@@ -289,7 +289,14 @@ pub fn fetch(
             "no certificate was sent",
         )));
     };
-    facts(&seen.chain, seen.verified, Some(&seen.ocsp), host, protocol)
+    facts(
+        &seen.chain,
+        seen.verified,
+        Some(&seen.ocsp),
+        &roots.roots,
+        host,
+        protocol,
+    )
 }
 
 /// The chain from a TLS ≤ 1.1 flight, for servers rustls cannot talk to:
@@ -328,15 +335,24 @@ pub fn fetch_legacy(
     let verified = webpki
         .verify_server_cert(&chain[0], &chain[1..], &name, &[], UnixTime::now())
         .map(|_| ());
-    facts(&chain, verified, None, host, version.name().to_owned())
+    facts(
+        &chain,
+        verified,
+        None,
+        &roots.roots,
+        host,
+        version.name().to_owned(),
+    )
 }
 
 /// Reads the leaf of `chain` and what came with it: webpki's verdict on
-/// the chain, the stapled OCSP response (`None`: not asked).
+/// the chain, the stapled OCSP response (`None`: not asked), checked
+/// against the leaf's issuer among the chain and `anchors`.
 pub fn facts(
     chain: &[CertificateDer<'_>],
     verified: Result<(), rustls::Error>,
     ocsp: Option<&[u8]>,
+    anchors: &[TrustAnchor<'_>],
     host: &str,
     protocol: String,
 ) -> Result<CertFacts, CertError> {
@@ -381,7 +397,9 @@ pub fn facts(
         chain_error: chain_problem(verified, cert, rest),
         chain_length: chain.len(),
         intermediates,
-        ocsp: ocsp.map(|bytes| read_stapled(bytes, cert.raw_serial())),
+        ocsp: ocsp.map(|bytes| {
+            read_stapled_signed(bytes, cert.raw_serial(), &issuer_keys(cert, rest, anchors))
+        }),
         protocol,
     })
 }
@@ -637,6 +655,143 @@ pub fn read_stapled(bytes: &[u8], serial: &[u8]) -> Stapled {
     parse_stapled(bytes, serial).unwrap_or_else(|reason| Stapled::Unusable { reason })
 }
 
+/// [`read_stapled`], and a response whose signature is neither the
+/// issuer's (one of `issuer_keys`, subjectPublicKeyInfo contents) nor a
+/// responder's the issuer certified (RFC 6960 4.2.2.2) is unusable: no
+/// client believes it. With no issuer key known, the response is taken as
+/// read.
+fn read_stapled_signed(bytes: &[u8], serial: &[u8], issuer_keys: &[Vec<u8>]) -> Stapled {
+    let stapled = read_stapled(bytes, serial);
+    if !matches!(stapled, Stapled::Response { .. }) || issuer_keys.is_empty() {
+        return stapled;
+    }
+    match staple_signed_by(bytes, issuer_keys) {
+        Ok(true) => stapled,
+        Ok(false) => Stapled::Unusable {
+            reason: "its signature is not the issuer's nor a responder's it certified".into(),
+        },
+        Err(reason) => Stapled::Unusable { reason },
+    }
+}
+
+/// The leaf's issuer's public keys (subjectPublicKeyInfo contents): the
+/// certificate sent that names it, the trust anchors that do.
+fn issuer_keys(
+    leaf: &X509Certificate<'_>,
+    rest: &[X509Certificate<'_>],
+    anchors: &[TrustAnchor<'_>],
+) -> Vec<Vec<u8>> {
+    let issuer = leaf.issuer().as_raw();
+    let mut keys: Vec<Vec<u8>> = rest
+        .iter()
+        .filter(|c| c.subject().as_raw() == issuer)
+        .filter_map(|c| der_contents(c.public_key().raw).map(<[u8]>::to_vec))
+        .collect();
+    if let Some(name) = der_contents(issuer) {
+        keys.extend(
+            anchors
+                .iter()
+                .filter(|a| a.subject.as_ref() == name)
+                .map(|a| a.subject_public_key_info.as_ref().to_vec()),
+        );
+    }
+    keys
+}
+
+/// The contents of one DER element (its value, without tag and length).
+fn der_contents(element: &[u8]) -> Option<&[u8]> {
+    use der::Decode as _;
+    der::asn1::AnyRef::from_der(element)
+        .ok()
+        .map(der::asn1::AnyRef::value)
+}
+
+/// Whether the response is signed by one of `issuer_keys`, or by a
+/// responder certificate it carries that one of them signed.
+fn staple_signed_by(bytes: &[u8], issuer_keys: &[Vec<u8>]) -> Result<bool, String> {
+    const EXTENDED_KEY_USAGE: &str = "2.5.29.37";
+    const OCSP_SIGNING: &[u8] = &[0x06, 0x08, 0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x09];
+    use der::{Decode as _, Encode as _};
+    use x509_ocsp::{BasicOcspResponse, OcspResponse};
+
+    let unreadable = |e: der::Error| format!("not a basic OCSP response: {e}");
+    let response = OcspResponse::from_der(bytes).map_err(unreadable)?;
+    let body = response
+        .response_bytes
+        .ok_or("a successful OCSP response with no body")?;
+    let basic = BasicOcspResponse::from_der(body.response.as_bytes()).map_err(unreadable)?;
+    let signed = basic.tbs_response_data.to_der().map_err(unreadable)?;
+    let algorithm = basic.signature_algorithm.to_der().map_err(unreadable)?;
+    let signature = basic.signature.raw_bytes();
+    let by = |keys: &[Vec<u8>]| {
+        keys.iter()
+            .any(|key| verifies(key, &algorithm, &signed, signature))
+    };
+    if by(issuer_keys) {
+        return Ok(true);
+    }
+    // A delegated responder: its certificate, in the response, signed by
+    // the issuer for OCSP signing.
+    // Its extended key usage names OCSP signing (the DER of the OID inside
+    // the extension's SEQUENCE OF OIDs).
+    let responders = basic.certs.iter().flatten().filter(|c| {
+        c.tbs_certificate
+            .extensions
+            .iter()
+            .flatten()
+            .filter(|e| e.extn_id.to_string() == EXTENDED_KEY_USAGE)
+            .any(|e| {
+                e.extn_value
+                    .as_bytes()
+                    .windows(OCSP_SIGNING.len())
+                    .any(|w| w == OCSP_SIGNING)
+            })
+    });
+    for responder in responders {
+        let tbs = responder.tbs_certificate.to_der().map_err(unreadable)?;
+        let algorithm = responder.signature_algorithm.to_der().map_err(unreadable)?;
+        let certified = issuer_keys
+            .iter()
+            .any(|key| verifies(key, &algorithm, &tbs, responder.signature.raw_bytes()));
+        let key = responder
+            .tbs_certificate
+            .subject_public_key_info
+            .to_der()
+            .map_err(unreadable)?;
+        if certified && der_contents(&key).is_some_and(|key| by(&[key.to_vec()])) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Whether `signature` over `message` verifies with the subjectPublicKeyInfo
+/// `key` (contents) under `algorithm` (a DER AlgorithmIdentifier), by the
+/// algorithms rustls' provider (ring) verifies certificates with.
+fn verifies(key: &[u8], algorithm: &[u8], message: &[u8], signature: &[u8]) -> bool {
+    use der::{Decode as _, Reader as _};
+    let Some(algorithm) = der_contents(algorithm) else {
+        return false;
+    };
+    let parts = der::SliceReader::new(key).and_then(|mut reader| {
+        let key_algorithm = der::asn1::AnyRef::decode(&mut reader)?;
+        let key = der::asn1::BitStringRef::decode(&mut reader)?;
+        reader.finish((key_algorithm.value(), key.raw_bytes()))
+    });
+    let Ok((key_algorithm, key)) = parts else {
+        return false;
+    };
+    rustls::crypto::ring::default_provider()
+        .signature_verification_algorithms
+        .all
+        .iter()
+        .filter(|v| {
+            v.public_key_alg_id().as_ref() == key_algorithm
+                && v.signature_alg_id().as_ref() == algorithm
+        })
+        .any(|v| v.verify_signature(key, message, signature).is_ok())
+}
+
 fn parse_stapled(bytes: &[u8], serial: &[u8]) -> Result<Stapled, String> {
     use der::Decode as _;
     use x509_ocsp::{BasicOcspResponse, CertStatus, OcspResponse, OcspResponseStatus};
@@ -721,7 +876,7 @@ mod tests {
 
     fn read(chain: &[&str], verified: Result<(), rustls::Error>) -> CertFacts {
         let chain: Vec<_> = chain.iter().map(|n| pem(n)).collect();
-        facts(&chain, verified, None, "localhost", "TLSv1_3".into()).unwrap()
+        facts(&chain, verified, None, &[], "localhost", "TLSv1_3".into()).unwrap()
     }
 
     fn read_ok(name: &str) -> CertFacts {
@@ -989,6 +1144,80 @@ mod tests {
         ));
     }
 
+    /// The subjectPublicKeyInfo contents of a fixture.
+    fn key_of(name: &str) -> Vec<u8> {
+        let cert = pem(name);
+        let (_, parsed) = X509Certificate::from_der(&cert).unwrap();
+        der_contents(parsed.public_key().raw).unwrap().to_vec()
+    }
+
+    #[test]
+    fn a_staple_counts_only_signed_by_the_issuer() {
+        let good = der("ocsp-good.der");
+        let serial = [0x01, 0x00];
+        assert!(matches!(
+            read_stapled_signed(&good, &serial, &[key_of("inter")]),
+            Stapled::Response { .. }
+        ));
+        assert_eq!(
+            read_stapled_signed(&good, &serial, &[key_of("p384")]),
+            Stapled::Unusable {
+                reason: "its signature is not the issuer's nor a responder's it certified".into()
+            }
+        );
+        // The root certified the intermediate that signed it, but not for
+        // OCSP signing: no delegated responder.
+        assert!(matches!(
+            read_stapled_signed(&good, &serial, &[key_of("root")]),
+            Stapled::Unusable { .. }
+        ));
+        // No issuer key known: as read.
+        assert!(matches!(
+            read_stapled_signed(&good, &serial, &[]),
+            Stapled::Response { .. }
+        ));
+        // producedAt one second later, the signature as it was.
+        let mut forged = good.clone();
+        let at = forged
+            .windows(2)
+            .position(|w| w == [0x18, 0x0F])
+            .expect("a GeneralizedTime");
+        forged[at + 2 + 13] ^= 1;
+        assert!(matches!(
+            read_stapled_signed(&forged, &serial, &[key_of("inter")]),
+            Stapled::Unusable { .. }
+        ));
+    }
+
+    #[test]
+    fn the_issuer_is_found_among_the_chain_and_the_anchors() {
+        let (leaf_der, inter_der, root_der) = (pem("leaf"), pem("inter"), pem("root"));
+        let (_, leaf) = X509Certificate::from_der(&leaf_der).unwrap();
+        let (_, inter) = X509Certificate::from_der(&inter_der).unwrap();
+        let (_, root) = X509Certificate::from_der(&root_der).unwrap();
+        assert_eq!(issuer_keys(&leaf, &[root, inter], &[]), [key_of("inter")]);
+        let mut store = rustls::RootCertStore::empty();
+        store.add(inter_der.clone()).unwrap();
+        assert_eq!(issuer_keys(&leaf, &[], &store.roots), [key_of("inter")]);
+        let chain = [pem("leaf")];
+        let facts = facts(
+            &chain,
+            Ok(()),
+            Some(&der("ocsp-good.der")),
+            &store.roots,
+            "localhost",
+            "TLSv1_3".into(),
+        )
+        .unwrap();
+        assert!(matches!(
+            facts.ocsp,
+            Some(Stapled::Response {
+                status: OcspStatus::Good,
+                ..
+            })
+        ));
+    }
+
     #[test]
     fn the_leafs_serial_finds_its_response() {
         let chain = [pem("leaf")];
@@ -996,6 +1225,7 @@ mod tests {
             &chain,
             Ok(()),
             Some(&der("ocsp-revoked.der")),
+            &[],
             "localhost",
             "TLSv1_2".into(),
         )
