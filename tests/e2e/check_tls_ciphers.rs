@@ -170,7 +170,10 @@ fn legacy_gnutls_rc4_3des_static_rsa_are_found_in_its_namespace() {
     .state_is(State::Critical)
     .first_line_contains("TLS 1.0 accepted")
     .long_text_contains("suite TLS_RSA_WITH_RC4_128_SHA (RC4-SHA) accepted in TLS 1.2, TLS 1.1, TLS 1.0")
-    .long_text_contains("suite TLS_RSA_WITH_3DES_EDE_CBC_SHA (DES-CBC3-SHA) accepted in TLS 1.2, TLS 1.1, TLS 1.0");
+    .long_text_contains("suite TLS_RSA_WITH_3DES_EDE_CBC_SHA (DES-CBC3-SHA) accepted in TLS 1.2, TLS 1.1, TLS 1.0")
+    // +DHE-RSA: the group's size read from its ServerKeyExchange (GnuTLS
+    // sends RFC 7919's ffdhe2048 to a client that names no groups).
+    .perfdata_has("dh_bits=2048");
 }
 
 #[test]

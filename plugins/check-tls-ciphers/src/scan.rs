@@ -261,7 +261,14 @@ fn measure_dh(
         sni: sni.as_deref(),
     };
     Ok(match prober.probe(&hello, true)? {
-        Outcome::Answer(Reply::Hello { dh_bits, .. }) => dh_bits,
+        Outcome::Answer(Reply::Hello { hello, dh_bits, .. }) => {
+            log::debug!(
+                "{version}: DHE with {}: {}",
+                suites::name_of(hello.suite),
+                dh_bits.map_or_else(|| "no group read".to_owned(), |b| format!("{b} bits"))
+            );
+            dh_bits
+        }
         Outcome::Answer(Reply::Alert { description, .. }) => {
             log::debug!("{version}: DHE refused with {}", alert_name(description));
             None
