@@ -711,15 +711,11 @@ fn der_contents(element: &[u8]) -> Option<&[u8]> {
 fn staple_signed_by(bytes: &[u8], issuer_keys: &[Vec<u8>]) -> Result<bool, String> {
     const EXTENDED_KEY_USAGE: &str = "2.5.29.37";
     const OCSP_SIGNING: &[u8] = &[0x06, 0x08, 0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x09];
-    use der::{Decode as _, Encode as _};
-    use x509_ocsp::{BasicOcspResponse, OcspResponse};
+    use der::Encode as _;
 
-    let unreadable = |e: der::Error| format!("not a basic OCSP response: {e}");
-    let response = OcspResponse::from_der(bytes).map_err(unreadable)?;
-    let body = response
-        .response_bytes
-        .ok_or("a successful OCSP response with no body")?;
-    let basic = BasicOcspResponse::from_der(body.response.as_bytes()).map_err(unreadable)?;
+    // What was decoded encodes again; an error here is der's, not the server's.
+    let unreadable = |e: der::Error| format!("the OCSP response does not encode again: {e}");
+    let basic = basic_response(bytes)?;
     let signed = basic.tbs_response_data.to_der().map_err(unreadable)?;
     let algorithm = basic.signature_algorithm.to_der().map_err(unreadable)?;
     let signature = basic.signature.raw_bytes();
@@ -792,9 +788,10 @@ fn verifies(key: &[u8], algorithm: &[u8], message: &[u8], signature: &[u8]) -> b
         .any(|v| v.verify_signature(key, message, signature).is_ok())
 }
 
-fn parse_stapled(bytes: &[u8], serial: &[u8]) -> Result<Stapled, String> {
+/// The basic response inside a stapled OCSP response.
+fn basic_response(bytes: &[u8]) -> Result<x509_ocsp::BasicOcspResponse, String> {
     use der::Decode as _;
-    use x509_ocsp::{BasicOcspResponse, CertStatus, OcspResponse, OcspResponseStatus};
+    use x509_ocsp::{BasicOcspResponse, OcspResponse, OcspResponseStatus};
     const BASIC: &str = "1.3.6.1.5.5.7.48.1.1";
 
     let response =
@@ -814,8 +811,14 @@ fn parse_stapled(bytes: &[u8], serial: &[u8]) -> Result<Stapled, String> {
             body.response_type
         ));
     }
-    let basic = BasicOcspResponse::from_der(body.response.as_bytes())
-        .map_err(|e| format!("not a basic OCSP response: {e}"))?;
+    BasicOcspResponse::from_der(body.response.as_bytes())
+        .map_err(|e| format!("not a basic OCSP response: {e}"))
+}
+
+fn parse_stapled(bytes: &[u8], serial: &[u8]) -> Result<Stapled, String> {
+    use x509_ocsp::CertStatus;
+
+    let basic = basic_response(bytes)?;
     let wanted = strip_zeros(serial);
     let responses = &basic.tbs_response_data.responses;
     let single = responses
