@@ -1036,6 +1036,32 @@ ca_file = "ca.pem"
     }
 
     #[test]
+    fn a_cipher_string_is_narrowed_by_the_policy_not_refused() {
+        let p = parse(
+            "protocols = [\"TLS1.2\"]\nsuites = [\"HIGH\"]\nforward_secrecy = true\n\
+             forbid_suites = [\"ECDHE-RSA-AES128-SHA\"]",
+        )
+        .unwrap();
+        assert!(p.suites.len() > 20, "{}", p.suites.len());
+        assert!(!p.suites.contains(&0xC013), "the forbidden one is out");
+        for &code in &p.suites {
+            let suite = suites::by_code(code).unwrap();
+            assert!(
+                forward_secret(suite) && suite.offered_for(Version::Tls12),
+                "{suite:?}"
+            );
+        }
+        // HIGH's static-RSA suites are dropped quietly; named alone, refused.
+        assert!(!p.suites.contains(&0x009D));
+        // Nothing of it usable: refused at its line.
+        let (line, message) = refused(
+            "protocols = [\"TLS1.3\"]\nsuites = [\"TLS_AES_128_GCM_SHA256\",\n \"aRSA+AES256\"]",
+        );
+        assert_eq!(line, Some(3));
+        assert!(message.contains("none usable in TLS 1.3"), "{message}");
+    }
+
+    #[test]
     fn a_file_without_extends_must_name_protocols_and_suites() {
         let (line, message) = refused("suites = [\"TLS_AES_256_GCM_SHA384\"]");
         assert_eq!(line, None);
