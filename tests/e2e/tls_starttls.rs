@@ -163,6 +163,10 @@ fn servers_without_tls_refuse_and_are_critical_with_their_reply_quoted() {
         .first_line_contains(
             "failed: the server does not offer STARTTLS; its EHLO reply: \"250-mail.nightwatch.test / 250-PIPELINING",
         );
+    // It answered: a refusal is the finding, not an unreachable server.
+    check("smtp", smtp.port(), &["--unreachable-state", "ok"])
+        .state_is(State::Critical)
+        .first_line_contains("does not offer STARTTLS");
     let ldap = StarttlsServer::slapd(None);
     check("ldap", ldap.port(), &[])
         .state_is(State::Critical)

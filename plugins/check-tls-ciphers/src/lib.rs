@@ -117,7 +117,18 @@ pub fn check(args: &Args, context: &Context) -> Result<Report, CheckTlsError> {
     // A policy that judges no groups needs no walk through them: that is
     // what keeps a verdict on its compliant server to a few connections.
     let all_groups = !policy.groups.is_empty();
-    let scan = scan::scan(&mut prober, args.max_parallel > 1, all_groups)?;
+    let scan = match scan::scan(&mut prober, args.max_parallel > 1, all_groups) {
+        // A server that answers "no" to STARTTLS was reached: its refusal
+        // is the finding, whatever --unreachable-state says.
+        Err(error) if matches!(&error, ConnectError::Starttls { source, .. } if source.is_refusal()) =>
+        {
+            return Ok(context
+                .report()
+                .with_state(State::Critical)
+                .with_summary(nightwatch_core::fault::sentence(&error)));
+        }
+        scan => scan?,
+    };
 
     let (certs, cert_problem) = if scan.versions.is_empty() {
         (Vec::new(), None)

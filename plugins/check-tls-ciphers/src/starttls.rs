@@ -156,6 +156,22 @@ pub enum StarttlsError {
     },
 }
 
+impl StarttlsError {
+    /// The server answered, and its answer was no (or not the protocol):
+    /// a finding about the server, not a failure to reach it.
+    #[must_use]
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            StarttlsError::Greeting { .. }
+                | StarttlsError::Refused { .. }
+                | StarttlsError::NotOffered { .. }
+                | StarttlsError::Malformed { .. }
+                | StarttlsError::TooLong { .. }
+        )
+    }
+}
+
 fn received(reply: &str) -> String {
     if reply == "\"\"" {
         String::new()
