@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use nightwatch_search::Timestamp;
+use nightwatch_testkit::fixtures::{cloudtrail_docs, rfc3339 as iso};
 use nightwatch_testkit::search_node::{SearchFlavor, SearchNode};
 use nightwatch_testkit::shipped_config::repo_root;
 use nightwatch_testkit::story::Story;
@@ -50,13 +51,6 @@ pub struct SecurityShift {
 fn todays_index() -> String {
     let now = Timestamp::from_second(unix_now()).expect("now is in range");
     format!("logstash-{}", now.strftime("%Y.%m.%d"))
-}
-
-fn iso(seconds: i64) -> String {
-    Timestamp::from_second(seconds)
-        .expect("in range")
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
 }
 
 impl SecurityShift {
@@ -147,23 +141,11 @@ impl SecurityShift {
     }
 
     /// alice opens SSH to the world: AWS's documented event, stamped now.
-    pub fn open_ssh_to_the_world(&self) -> Result<(), String> {
-        let fixtures: Vec<serde_json::Value> = serde_json::from_str(
-            &fs::read_to_string(repo_root().join("tests/fixtures/cloudtrail/events.json"))
-                .map_err(|e| format!("read the CloudTrail fixtures: {e}"))?,
-        )
-        .map_err(|e| format!("CloudTrail fixtures: {e}"))?;
-        let mut event = fixtures
-            .iter()
-            .find(|f| f["fixture"] == "world_open_ssh")
-            .ok_or("no world_open_ssh fixture")?["event"]
-            .clone();
-        let now = iso(unix_now());
-        event["@timestamp"] = now.clone().into();
-        event["eventTime"] = now.into();
-        event["type"] = "cloudtrail".into();
+    pub fn open_ssh_to_the_world(&self) {
+        let mut event = cloudtrail_docs(&["world_open_ssh"], unix_now()).remove(0);
+        // Made just now, not when AWS's example was.
+        event["eventTime"] = iso(unix_now()).into();
         self.node.index_docs(&self.index, &[event]);
-        Ok(())
     }
 
     /// `check-change-window schedule`, as the shipped cron line runs it.

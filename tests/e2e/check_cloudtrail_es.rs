@@ -21,20 +21,7 @@ const DELIVERY_MINUTES: i64 = 6;
 
 /// Every fixture event by name, as AWS records it.
 fn fixtures() -> Vec<(String, Value)> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/fixtures/cloudtrail/events.json"
-    );
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let all: Vec<Value> = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
-    all.into_iter()
-        .map(|f| {
-            (
-                f["fixture"].as_str().expect("a name").to_owned(),
-                f["event"].clone(),
-            )
-        })
-        .collect()
+    nightwatch_testkit::fixtures::cloudtrail_fixtures()
 }
 
 /// `eventTime` plus the delivery delay, as Logstash stamps it.

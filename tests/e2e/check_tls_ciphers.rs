@@ -418,7 +418,7 @@ const STORY_NGINX: &str = "ssl_protocols TLSv1.2 TLSv1.3;\n\
 /// gnutls-serv set up as the story's policy says.
 const STORY_GNUTLS: &str =
     "NORMAL:-CIPHER-ALL:+AES-256-GCM:-KX-ALL:+ECDHE-RSA:-VERS-ALL:+VERS-TLS1.2:+VERS-TLS1.3";
-/// openssl s_server set up as the story's policy says.
+/// `openssl s_server` set up as the story's policy says.
 const STORY_S_SERVER: &[&str] = &[
     "-cipher",
     "ECDHE-RSA-AES256-GCM-SHA384",

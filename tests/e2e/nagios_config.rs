@@ -897,33 +897,18 @@ fn the_cloudtrail_services_judge_real_events_in_opensearch() {
     use nightwatch_testkit::search_node::{SearchFlavor, SearchNode};
 
     let node = SearchNode::shared(SearchFlavor::OpenSearch2);
-    let fixtures: Vec<serde_json::Value> = serde_json::from_str(
-        &fs::read_to_string(repo_root().join("tests/fixtures/cloudtrail/events.json"))
-            .expect("read the CloudTrail fixtures"),
-    )
-    .expect("fixtures are JSON");
     let received = Timestamp::from_second(unix_now() - 600).expect("in range");
     let prefix = format!("nwct{}", std::process::id());
     let index = format!("{prefix}-{}", received.strftime("%Y.%m.%d"));
-    let docs: Vec<serde_json::Value> = fixtures
-        .iter()
-        .filter(|f| {
-            [
-                "world_open_ssh",
-                "iam_create_user",
-                "root_console_login",
-                "stop_logging",
-            ]
-            .contains(&f["fixture"].as_str().unwrap_or_default())
-        })
-        .map(|f| {
-            let mut doc = f["event"].clone();
-            doc["@timestamp"] = received.strftime("%Y-%m-%dT%H:%M:%SZ").to_string().into();
-            doc["type"] = "cloudtrail".into();
-            doc
-        })
-        .collect();
-    assert_eq!(docs.len(), 4, "fixtures missing");
+    let docs = nightwatch_testkit::fixtures::cloudtrail_docs(
+        &[
+            "world_open_ssh",
+            "iam_create_user",
+            "root_console_login",
+            "stop_logging",
+        ],
+        received.as_second(),
+    );
     node.delete_index(&index);
     node.index_docs(&index, &docs);
 

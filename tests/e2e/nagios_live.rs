@@ -1,15 +1,16 @@
 //! Every service of `nagios-config/security/` run by a live Nagios 4, not
-//! only by our expansion of its command lines (nagios_config.rs does that):
+//! only by our expansion of its command lines (`nagios_config.rs` does that):
 //! the shipped objects, with the sites' addresses, ports, log path and
 //! index prefixes pointed at the harness's real services, checked by
 //! Nagios itself, their states read back from `status.dat`.
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use nightwatch_search::Timestamp;
+use nightwatch_testkit::fixtures::{cloudtrail_docs, rfc3339};
 use nightwatch_testkit::pagerduty::Pager;
 use nightwatch_testkit::process::scratch_dir;
 use nightwatch_testkit::search_node::{SearchFlavor, SearchNode};
@@ -19,19 +20,12 @@ use nightwatch_testkit::shipped_config::{
 };
 use nightwatch_testkit::{KeyType, Nagios, Nginx, ServiceStatus, State, TestCa, unix_now};
 
-use crate::nagios_config::{plugin_dir, repo_root};
+use crate::nagios_config::plugin_dir;
 
 /// Mozilla intermediate for nginx, as the shipped `tls intermediate` expects.
 const INTERMEDIATE: &str = "ssl_protocols TLSv1.2 TLSv1.3;\n\
     ssl_ciphers 'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305';\n\
     ssl_ecdh_curve X25519:prime256v1:secp384r1;\nssl_prefer_server_ciphers off;";
-
-fn stamp(seconds: i64) -> String {
-    Timestamp::from_second(seconds)
-        .expect("in range")
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
-}
 
 /// A shipped security file with the site-specific values moved onto the
 /// harness: every `address` to loopback, `_TLS_PORT` to the test nginx,
@@ -70,30 +64,15 @@ fn index_events(node: &SearchNode, prefix: &str) {
         .expect("in range")
         .strftime("%Y.%m.%d")
         .to_string();
-    let fixtures: Vec<serde_json::Value> = serde_json::from_str(
-        &fs::read_to_string(repo_root().join("tests/fixtures/cloudtrail/events.json"))
-            .expect("read the CloudTrail fixtures"),
-    )
-    .expect("fixtures are JSON");
-    let cloudtrail: Vec<serde_json::Value> = fixtures
-        .iter()
-        .filter(|f| {
-            [
-                "world_open_ssh",
-                "iam_create_user",
-                "root_console_login",
-                "stop_logging",
-            ]
-            .contains(&f["fixture"].as_str().unwrap_or_default())
-        })
-        .map(|f| {
-            let mut doc = f["event"].clone();
-            doc["@timestamp"] = stamp(recent).into();
-            doc["type"] = "cloudtrail".into();
-            doc
-        })
-        .collect();
-    assert_eq!(cloudtrail.len(), 4, "fixtures missing");
+    let cloudtrail = cloudtrail_docs(
+        &[
+            "world_open_ssh",
+            "iam_create_user",
+            "root_console_login",
+            "stop_logging",
+        ],
+        recent,
+    );
     let logstash = format!("{prefix}ls-{day}");
     node.delete_index(&logstash);
     node.index_docs(&logstash, &cloudtrail);
@@ -102,7 +81,7 @@ fn index_events(node: &SearchNode, prefix: &str) {
     node.index_docs(
         &backups,
         &[serde_json::json!({
-            "@timestamp": stamp(recent),
+            "@timestamp": rfc3339(recent),
             "job": "backup",
             "status": "success",
             "host": "db01",
@@ -138,6 +117,25 @@ fn checked_services(
     }
 }
 
+/// The site's files the shipped services read: an auth.log with an Ansible
+/// run 3 h ago, an empty change-record directory, a password file.
+fn site_files(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let auth_log = dir.join("auth.log");
+    fs::write(
+        &auth_log,
+        format!(
+            "{} ansible-host ansible-playbook: Ansible playbook finished on web01\n",
+            rfc3339(unix_now() - 3 * 3600)
+        ),
+    )
+    .expect("write auth.log");
+    let changes = dir.join("changes");
+    fs::create_dir(&changes).expect("mkdir changes");
+    let es_password = dir.join("elasticsearch.password");
+    fs::write(&es_password, "not-a-real-password\n").expect("write the password file");
+    (auth_log, changes, es_password)
+}
+
 #[test]
 fn nagios_runs_every_shipped_security_service_against_real_services() {
     let node = SearchNode::shared(SearchFlavor::OpenSearch2);
@@ -150,19 +148,7 @@ fn nagios_runs_every_shipped_security_service_against_real_services() {
         .server_snippet(INTERMEDIATE)
         .start();
     let dir = scratch_dir("nagios-live");
-    let auth_log = dir.path().join("auth.log");
-    fs::write(
-        &auth_log,
-        format!(
-            "{} ansible-host ansible-playbook: Ansible playbook finished on web01\n",
-            stamp(unix_now() - 3 * 3600)
-        ),
-    )
-    .expect("write auth.log");
-    let changes = dir.path().join("changes");
-    fs::create_dir(&changes).expect("mkdir changes");
-    let es_password = dir.path().join("elasticsearch.password");
-    fs::write(&es_password, "not-a-real-password\n").expect("write the password file");
+    let (auth_log, changes, es_password) = site_files(dir.path());
 
     let pager_dir = dir.path().join("pager");
     fs::create_dir(&pager_dir).expect("mkdir pager");

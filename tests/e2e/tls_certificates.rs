@@ -89,8 +89,8 @@ fn check_policy(port: u16, lines: &str) -> PluginRun {
     )
 }
 
-fn leaf(name: &str, spec: LeafSpec) -> Leaf {
-    TestCa::shared().leaf_spec(name, &spec)
+fn leaf(name: &str, spec: &LeafSpec) -> Leaf {
+    TestCa::shared().leaf_spec(name, spec)
 }
 
 #[test]
@@ -98,7 +98,7 @@ fn sha1_and_md5_signatures_are_critical_on_the_leaf_and_intermediates() {
     for (digest, shown) in [("sha1", "SHA-1"), ("md5", "MD5")] {
         let signed = leaf(
             &format!("signed-{digest}"),
-            LeafSpec {
+            &LeafSpec {
                 digest,
                 ..LeafSpec::default()
             },
@@ -194,7 +194,7 @@ fn a_wildcard_matches_one_left_most_label_only() {
     let wildcard = serve(
         &leaf(
             "wildcard",
-            LeafSpec {
+            &LeafSpec {
                 san: "DNS:*.example.org".into(),
                 ..LeafSpec::default()
             },
@@ -210,7 +210,7 @@ fn a_wildcard_matches_one_left_most_label_only() {
     let partial = serve(
         &leaf(
             "partial",
-            LeafSpec {
+            &LeafSpec {
                 san: "DNS:w*.example.org".into(),
                 ..LeafSpec::default()
             },
@@ -227,7 +227,7 @@ fn an_ip_address_matches_ip_sans_only() {
     let as_dns = serve(
         &leaf(
             "ip-as-dns",
-            LeafSpec {
+            &LeafSpec {
                 san: "DNS:127.0.0.1,DNS:localhost".into(),
                 ..LeafSpec::default()
             },
@@ -363,7 +363,7 @@ fn both_certificates_of_a_dual_endpoint_are_judged() {
     let ca = TestCa::shared();
     let rsa = leaf(
         "dual-sha1",
-        LeafSpec {
+        &LeafSpec {
             digest: "sha1",
             ..LeafSpec::default()
         },

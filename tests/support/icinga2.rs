@@ -223,7 +223,7 @@ impl Icinga2Builder {
     /// Turns on the REST API: the node's own `Endpoint` and `Zone` (so do
     /// not add a zones.conf), an `ApiListener` on a free loopback port, and
     /// an `ApiUser` `user` with `password` and every permission; the node's
-    /// certificate from `pki`. [`Icinga2::start`] then waits for the
+    /// certificate from `pki`. [`Icinga2Builder::start`] then waits for the
     /// listener.
     #[must_use]
     pub fn api(mut self, pki: &Icinga2Pki, user: &str, password: &str) -> Self {

@@ -16,7 +16,7 @@
 //! | real `OpenSearch` 2/3, Elasticsearch 7/8 (server jars, shared per run) | [`SearchNode`] | 2–4 s alone, 13–15 s for all four at once; ~220 MB each |
 //! | nginx, `openssl s_server`, gnutls-serv | [`Nginx`], [`OpensslServer`], [`GnutlsServ`] | 20–60 ms |
 //! | Apache, `HAProxy`, `openssl s_server` from an openssl.cnf, Erlang `ssl:listen`, Java `SSLServerSocket`, `JRuby`, `RabbitMQ` (for `tls-policy` renders) | [`tls_stacks`] | 0.1 s (Apache, `HAProxy`, `openssl`), 0.5 s (Erlang, Java), 5–6 s (`JRuby`, `RabbitMQ`) |
-//! | Postfix, Dovecot (IMAP, POP3), vsftpd, PostgreSQL 15, slapd (for `--starttls`) | [`starttls_servers`] | 20–350 ms (Dovecot, vsftpd, slapd), 1.3–2.3 s (PostgreSQL with `initdb`), 2.9–3.7 s (Postfix) |
+//! | Postfix, Dovecot (IMAP, POP3), vsftpd, `PostgreSQL` 15, slapd (for `--starttls`) | [`starttls_servers`] | 20–350 ms (Dovecot, vsftpd, slapd), 1.3–2.3 s (`PostgreSQL` with `initdb`), 2.9–3.7 s (Postfix) |
 //! | test CA, leaf certificate | [`TestCa`] | 0.4 s each (RSA 2048 key generation) |
 //! | hanging, garbage and resetting TCP peers | [`FakeHangServer`], [`FakeGarbageServer`], [`FakeResetServer`] | in-process |
 //!
@@ -25,6 +25,7 @@
 
 pub mod contract;
 pub mod fake_servers;
+pub mod fixtures;
 pub mod go_graphite;
 pub mod graphite;
 pub mod http;

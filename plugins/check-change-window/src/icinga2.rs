@@ -31,7 +31,7 @@ pub const PASSWORD_ENV: &str = "ICINGA2_API_PASSWORD";
 
 /// How `schedule --format icinga2` reaches Icinga 2.
 #[derive(Debug, Clone, clap::Args)]
-#[allow(clippy::doc_markdown)] // the field docs are --help text, not rustdoc
+#[allow(clippy::doc_markdown, rustdoc::bare_urls)] // the field docs are --help text, not rustdoc
 pub struct Icinga2Args {
     /// Icinga 2: send the requests to this API (such as
     /// https://icinga.example:5665) instead of printing them; existing
