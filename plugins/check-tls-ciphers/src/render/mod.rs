@@ -575,10 +575,10 @@ mod tests {
                 for name in &listed {
                     // RabbitMQ takes Erlang's own OpenSSL-style names,
                     // some of which OpenSSL never used.
-                    let name = erlang::SUPPORTED
+                    let name = erlang::OTP_OPENSSL_NAMES
                         .iter()
-                        .find(|row| target == Target::Rabbitmq && row.1 == name)
-                        .map_or(name.as_str(), |row| row.0);
+                        .find(|(_, otp)| target == Target::Rabbitmq && otp == name)
+                        .map_or(name.as_str(), |(iana, _)| iana);
                     let found = crate::suites::resolve(name)
                         .map_err(|e| proptest::test_runner::TestCaseError::fail(format!("{target}: {name}: {e}\n{text}")))?;
                     proptest::prop_assert_eq!(found.len(), 1, "{}: {}", target, name);

@@ -84,6 +84,14 @@ fn describe(e: &NameError) -> String {
 }
 
 impl Suite {
+    /// Erlang/OTP's map spelling
+    /// (`#{key_exchange => ecdhe_rsa, cipher => aes_256_gcm, mac => aead, prf => sha384}`),
+    /// what `ssl:listen` takes; `None` where OTP has no name for it.
+    #[must_use]
+    pub fn erlang_map(&self) -> Option<String> {
+        super::erlang::map_form(self.erlang)
+    }
+
     /// This suite's name in `dialect`, `None` where that library has none.
     #[must_use]
     pub fn name_in(&self, dialect: Dialect) -> Option<String> {

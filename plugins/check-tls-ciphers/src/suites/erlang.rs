@@ -61,6 +61,22 @@ pub(super) fn without_prf(canonical: &str) -> &str {
     }
 }
 
+/// The map spelling of a canonical tuple (what `ssl:listen` takes and
+/// `ssl:cipher_suites` prints), the PRF `default_prf` where the tuple has
+/// none. `None` for the empty name of a suite OTP does not know.
+pub(super) fn map_form(canonical: &str) -> Option<String> {
+    let body = canonical.strip_prefix('{')?.strip_suffix('}')?;
+    let items: Vec<&str> = body.split(',').collect();
+    let (kx, cipher, mac, prf) = match items.as_slice() {
+        [kx, cipher, mac] => (kx, cipher, mac, &"default_prf"),
+        [kx, cipher, mac, prf] => (kx, cipher, mac, prf),
+        _ => return None,
+    };
+    Some(format!(
+        "#{{key_exchange => {kx}, cipher => {cipher}, mac => {mac}, prf => {prf}}}"
+    ))
+}
+
 /// An atom, bare (`aes_256_gcm`) or quoted (`'3des_ede_cbc'`), unquoted.
 fn atom(text: &str) -> Option<String> {
     let text = text.trim();
@@ -135,6 +151,22 @@ mod tests {
         ] {
             assert_eq!(canonical(text), None, "{text}");
         }
+    }
+
+    #[test]
+    fn the_map_form_reads_back_as_the_same_tuple() {
+        for tuple in [
+            "{ecdhe_rsa,aes_256_gcm,aead,sha384}",
+            "{rsa,'3des_ede_cbc',sha}",
+        ] {
+            let map = map_form(tuple).unwrap();
+            assert_eq!(canonical(&map).as_deref(), Some(tuple), "{map}");
+        }
+        assert_eq!(
+            map_form("{rsa,'3des_ede_cbc',sha}").unwrap(),
+            "#{key_exchange => rsa, cipher => '3des_ede_cbc', mac => sha, prf => default_prf}"
+        );
+        assert_eq!(map_form(""), None);
     }
 
     #[test]
