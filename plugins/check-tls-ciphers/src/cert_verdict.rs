@@ -279,15 +279,15 @@ fn secs(seconds: i64) -> Duration {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::cert::ChainCert;
 
-    const NOW: i64 = 1000 * DAY;
+    pub(crate) const NOW: i64 = 1000 * DAY;
 
     /// A valid leaf for `localhost`, `days_left` from [`NOW`], issued
     /// `lifetime` days before it expires, signed with SHA-256.
-    fn cert(key_type: &str, bits: u32, days_left: i64, lifetime: i64) -> CertFacts {
+    pub(crate) fn cert(key_type: &str, bits: u32, days_left: i64, lifetime: i64) -> CertFacts {
         CertFacts {
             subject: "CN=localhost".into(),
             issuer: "CN=ca".into(),

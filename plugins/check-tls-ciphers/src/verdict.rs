@@ -209,27 +209,7 @@ mod tests {
     use super::*;
     use crate::scan::VersionScan;
 
-    const DAY: i64 = 86_400;
-    const NOW: i64 = 1000 * DAY;
-
-    fn cert(key_type: &str, bits: u32, days_left: i64, lifetime: i64) -> CertFacts {
-        CertFacts {
-            subject: "CN=localhost".into(),
-            issuer: "CN=ca".into(),
-            key_type: key_type.into(),
-            key_bits: bits,
-            curve: (key_type == "ECDSA").then(|| "P-256".into()),
-            signature: "sha256WithRSAEncryption".into(),
-            not_before: NOW + days_left * DAY - lifetime * DAY,
-            not_after: NOW + days_left * DAY,
-            names: vec!["localhost".into()],
-            name_matches: true,
-            chain_error: None,
-            chain_length: 1,
-            protocol: "TLSv1_3".into(),
-            ..CertFacts::default()
-        }
-    }
+    use crate::cert_verdict::tests::{NOW, cert};
 
     fn scan(versions: &[(Version, &[u16])]) -> Scan {
         Scan {
