@@ -54,6 +54,7 @@ fn plugin_suites(protocol: &str, port: u16) -> BTreeSet<(String, u16)> {
             String::from_utf8_lossy(&out.stderr)
         )
     });
+    assert_eq!(doc["starttls"], protocol, "--json names the preamble");
     let certs = doc["certificates"].as_array().expect("certificates");
     assert!(
         certs

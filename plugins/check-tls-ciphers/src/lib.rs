@@ -86,6 +86,8 @@ pub struct Outcome {
     pub host: String,
     pub port: u16,
     pub sni: Option<String>,
+    /// The plaintext protocol upgraded first (`--starttls`), if any.
+    pub starttls: Option<starttls::Protocol>,
     /// The policy's name (a profile's, or the file's `name`).
     pub policy: String,
     pub state: String,
@@ -152,6 +154,7 @@ pub fn check(args: &Args, context: &Context) -> Result<Report, CheckTlsError> {
             host: args.host.clone(),
             port: args.port,
             sni,
+            starttls: args.starttls,
             policy: policy.name.clone(),
             state: state.to_string(),
             findings,
