@@ -15,7 +15,6 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize as _;
 use serde_norway::Value;
 
 use nightwatch_testkit::contract::sensu_nagios_perfdata;
@@ -174,7 +173,7 @@ fn spec_fields(kind: &str) -> &'static [(&'static str, Kind)] {
 
 // Filters Sensu Go has built in (backend/pipeline/filter).
 const BUILTIN_FILTERS: &[&str] = &["is_incident", "not_silenced", "has_metrics"];
-// Bonsai assets the resources use; sensu-checks/README.md must say how
+// Bonsai assets the resources use; docs/sensu-go.md must say how
 // to add each one.
 // api/core/v2/check.go, OutputMetricFormats.
 const OUTPUT_METRIC_FORMATS: &[&str] = &[
@@ -205,25 +204,117 @@ fn yaml_files() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
         .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .filter(|p| p.is_file())
         .collect();
+    for file in &files {
+        // `sensuctl create -f sensu-checks/` parses every file at the top of
+        // the directory as resources, whatever its name (cli/resource/process.go).
+        assert!(
+            file.extension().is_some_and(|e| e == "yaml" || e == "yml"),
+            "{}: sensuctl create -f sensu-checks/ would parse this as a resource; keep only YAML there",
+            file.display()
+        );
+    }
     files.sort();
     assert!(!files.is_empty(), "no YAML in {}", dir.display());
     files
 }
 
 fn resources() -> Vec<Resource> {
-    let mut out = Vec::new();
-    for file in yaml_files() {
-        let text = fs::read_to_string(&file).expect("read yaml");
-        for (index, document) in serde_norway::Deserializer::from_str(&text).enumerate() {
-            let at = format!("{} document {}", file.display(), index + 1);
-            let value =
-                Value::deserialize(document).unwrap_or_else(|e| panic!("{at}: not YAML: {e}"));
-            out.push(resource(&value, at));
+    yaml_files()
+        .iter()
+        .flat_map(|file| {
+            let text = fs::read_to_string(file).expect("read yaml");
+            sensuctl_resources(&text, &file.display().to_string())
+        })
+        .collect()
+}
+
+/// What `sensuctl create -f` makes of one file, or fails with.
+fn sensuctl_resources(text: &str, origin: &str) -> Vec<Resource> {
+    sensuctl_documents(text)
+        .iter()
+        .enumerate()
+        .map(|(index, chunk)| {
+            let at = format!("{origin} document {}", index + 1);
+            let value: Value =
+                serde_norway::from_str(chunk).unwrap_or_else(|e| panic!("{at}: not YAML: {e}"));
+            assert!(
+                !value.is_null(),
+                "{at}: sensuctl reads every block between `---` lines as a resource, and this one \
+                 holds none (sensuctl create fails the whole file: \"api not found\")"
+            );
+            go_yaml_reads_the_same_strings(&value, chunk, &at);
+            resource(&value, at)
+        })
+        .collect()
+}
+
+/// The documents as sensuctl splits them (cli/resource/parse.go,
+/// splitResources): at every line that starts with `---`, keeping any
+/// non-empty block, even one of comments only.
+fn sensuctl_documents(text: &str) -> Vec<String> {
+    let mut documents = Vec::new();
+    let mut current = String::new();
+    for line in text.lines() {
+        if line.starts_with("---") {
+            if !current.is_empty() {
+                documents.push(std::mem::take(&mut current));
+            }
+        } else {
+            current.push_str(line);
+            current.push('\n');
         }
     }
-    out
+    if !current.is_empty() {
+        documents.push(current);
+    }
+    documents
+}
+
+/// sensuctl reads YAML with go-yaml v2 (YAML 1.1): a plain `0000…`, `yes`
+/// or `off` is a number or a boolean there, where serde_norway (YAML 1.2)
+/// may keep a string. Such a string must be quoted in the file.
+fn go_yaml_reads_the_same_strings(value: &Value, source: &str, at: &str) {
+    match value {
+        Value::String(text) if yaml11_non_string(text) => assert!(
+            source.contains(&format!("\"{text}\"")) || source.contains(&format!("'{text}'")),
+            "{at}: {text:?} must be quoted: sensuctl's YAML 1.1 reads it as a number or boolean"
+        ),
+        Value::Sequence(items) => {
+            for item in items {
+                go_yaml_reads_the_same_strings(item, source, at);
+            }
+        }
+        Value::Mapping(map) => {
+            for (key, item) in map {
+                go_yaml_reads_the_same_strings(key, source, at);
+                go_yaml_reads_the_same_strings(item, source, at);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Plain scalars YAML 1.1 resolves to something other than a string.
+fn yaml11_non_string(text: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false",
+        "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "~", "null", "Null", "NULL", "",
+        ".inf", ".Inf", ".INF", "-.inf", "+.inf", ".nan", ".NaN", ".NAN",
+    ];
+    let number = text.trim_start_matches(['-', '+']);
+    let radix = |prefix: &str, digit: fn(&char) -> bool| {
+        number
+            .strip_prefix(prefix)
+            .is_some_and(|rest| !rest.is_empty() && rest.chars().all(|c| c == '_' || digit(&c)))
+    };
+    WORDS.contains(&text)
+        || (number.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+            && (number.parse::<f64>().is_ok()
+                || number.chars().all(|c| c.is_ascii_digit() || c == '_')
+                || radix("0x", char::is_ascii_hexdigit)
+                || radix("0b", |c| matches!(c, '0' | '1'))))
 }
 
 fn resource(value: &Value, at: String) -> Resource {
@@ -368,8 +459,8 @@ impl Names {
                 .iter()
                 .map(|r| (r.kind.clone(), r.name.clone()))
                 .collect(),
-            readme: fs::read_to_string(repo_root().join("sensu-checks/README.md"))
-                .expect("sensu-checks/README.md"),
+            readme: fs::read_to_string(repo_root().join("docs/sensu-go.md"))
+                .expect("docs/sensu-go.md"),
         }
     }
 
@@ -1171,12 +1262,10 @@ fn the_asset_script_packs_bin_prints_its_sha512_and_writes_the_asset() {
         .state_is(State::Unknown);
 
     let yaml = fs::read_to_string(dir.path().join(format!("a/{name}.yaml"))).expect("the Asset");
-    let documents: Vec<Value> = serde_norway::Deserializer::from_str(&yaml)
-        .map(|d| Value::deserialize(d).expect("YAML"))
-        .collect();
+    let documents = sensuctl_resources(&yaml, "the written Asset");
     assert_eq!(documents.len(), 1, "{yaml}");
-    let asset = resource(&documents[0], "the written Asset".into());
-    validate_asset(&asset);
+    let asset = &documents[0];
+    validate_asset(asset);
     assert_eq!(
         asset.name, "nightwatch-plugins",
         "the name the checks' runtime_assets use"
