@@ -1098,10 +1098,12 @@ fn the_change_window_cron_line_runs() {
     let dir = scratch_dir("nagios-config-cron");
     let changes = dir.path().join("changes");
     fs::create_dir(&changes).expect("mkdir");
-    let command_file = dir.path().join("nagios.cmd");
-    fs::write(&command_file, "").expect("command file");
-    let status_file = dir.path().join("status.dat");
-    fs::write(&status_file, "").expect("status file");
+    // A real Nagios with the shipped objects (web01 among them): the cron
+    // line writes to its command file and waits for its status.dat.
+    let users = test_resources("http://127.0.0.1:9", &password_file(dir.path()));
+    let nagios = start_nagios(&config_dir(), &users, &[]);
+    let command_file = nagios.command_file();
+    let status_file = nagios.dir().join("status.dat");
     let mut line = words[6..].join(" ");
     for (from, to) in [
         ("/usr/lib/nagios/plugins", plugin_dir()),
@@ -1145,11 +1147,22 @@ fn the_change_window_cron_line_runs() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    let commands = fs::read_to_string(&command_file).expect("read the command file");
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(said.contains("CHG-1: downtime for web01"), "{line}: {said}");
+    // The line returns once status.dat shows what it wrote.
+    let status = fs::read_to_string(&status_file).expect("read status.dat");
+    let downtime: Vec<&str> = status
+        .split("\n\n")
+        .filter(|block| block.trim_start().starts_with("hostdowntime {"))
+        .filter(|block| {
+            block.contains("host_name=web01") && block.contains("comment=change CHG-1:")
+        })
+        .collect();
     assert_eq!(
-        commands.matches("SCHEDULE_HOST_DOWNTIME;web01;").count(),
+        downtime.len(),
         1,
-        "one downtime for web01's approved window:\n{commands}"
+        "one downtime for web01's approved window:\n{status}\n{}",
+        nagios.logs()
     );
 }
 

@@ -139,10 +139,13 @@ pub struct Known {
     pub downtime: Vec<(String, Option<String>, String)>,
 }
 
-/// Reads the host names and downtime blocks of `status.dat`.
+/// Reads the host names and downtime blocks of `status.dat`; `None` when
+/// it holds no `programstatus` block, which Nagios always writes: an empty
+/// or foreign file must not read as "Nagios has none of these hosts".
 #[must_use]
-pub fn parse_status(text: &str) -> Known {
+pub fn parse_status(text: &str) -> Option<Known> {
     let mut status = Known::default();
+    let mut from_nagios = false;
     let mut block: Option<(String, Vec<(String, String)>)> = None;
     for line in text.lines() {
         let line = line.trim();
@@ -157,6 +160,7 @@ pub fn parse_status(text: &str) -> Known {
                         .map(|(_, v)| v.clone())
                 };
                 match kind.as_str() {
+                    "programstatus" => from_nagios = true,
                     "hoststatus" => status.hosts.extend(get("host_name")),
                     "servicestatus" => {
                         if let (Some(host), Some(service)) =
@@ -181,7 +185,7 @@ pub fn parse_status(text: &str) -> Known {
             fields.push((key.to_owned(), value.to_owned()));
         }
     }
-    status
+    from_nagios.then_some(status)
 }
 
 impl Known {
@@ -260,4 +264,38 @@ pub fn sensu_silenced(downtime: &Downtime, author: &str, namespace: &str) -> ser
         },
         "spec": spec,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The shape Nagios 4.4 writes (blocks trimmed to the fields read).
+    const STATUS: &str = "info {\n\tversion=4.4.6\n\t}\n\nprogramstatus {\n\tnagios_pid=42\n\t}\n\n\
+        hoststatus {\n\thost_name=web01\n\tcurrent_state=0\n\t}\n\n\
+        servicestatus {\n\thost_name=web01\n\tservice_description=https\n\t}\n\n\
+        servicedowntime {\n\thost_name=web01\n\tservice_description=https\n\tcomment=change CMB-7: nginx\n\t}\n";
+
+    #[test]
+    fn status_dat_gives_hosts_services_and_downtime() {
+        let known = parse_status(STATUS).expect("a Nagios status.dat");
+        assert_eq!(known.hosts, ["web01"]);
+        assert!(known.knows("web01", "https"));
+        assert!(!known.knows("web01", "ssh"));
+        assert_eq!(
+            known.downtime,
+            [(
+                "web01".to_owned(),
+                Some("https".to_owned()),
+                "change CMB-7: nginx".to_owned()
+            )]
+        );
+    }
+
+    #[test]
+    fn an_empty_or_foreign_status_file_is_not_nagios_knowing_no_hosts() {
+        assert!(parse_status("").is_none());
+        assert!(parse_status("hoststatus {\n\thost_name=web01\n\t}\n").is_none());
+        assert!(parse_status("[global]\nkey=value\n").is_none());
+    }
 }

@@ -315,7 +315,12 @@ fn read_status(path: &Path) -> Result<Known, ToolError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         ToolError::usage(format!("cannot read --status-file {}: {e}", path.display()))
     })?;
-    Ok(parse_status(&text))
+    parse_status(&text).ok_or_else(|| {
+        ToolError::failed(format!(
+            "--status-file {} holds no Nagios program status: is Nagios running and is this its status_file?",
+            path.display()
+        ))
+    })
 }
 
 /// Waits until `status.dat` shows every downtime written: Nagios rewrites
