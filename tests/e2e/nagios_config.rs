@@ -68,6 +68,18 @@ pub(crate) fn plugin_dir() -> PathBuf {
     .clone()
 }
 
+// Where the example "tls strict" services name the story's policy: where
+// the Debian package and scripts/install put it.
+pub(crate) const SHIPPED_POLICY: &str = "/etc/nightwatch/tls/story.toml";
+
+// The story's policy in the source tree: what the tests pass instead of
+// SHIPPED_POLICY, which need not exist on the test machine.
+pub(crate) fn story_policy() -> PathBuf {
+    let file = repo_root().join("plugins/check-tls-ciphers/policies/story.toml");
+    assert!(file.is_file(), "{} is missing", file.display());
+    file
+}
+
 // ---------------------------------------------------------------- objects
 
 // One `define <kind> { … }` block.
@@ -814,11 +826,15 @@ fn every_command_line_is_accepted_by_its_plugin() {
             } else if key == "check_command" && value.contains("/var/log/auth.log") {
                 *value = value.replace("/var/log/auth.log", &auth_log.display().to_string());
                 *rewrites.entry("auth.log").or_default() += 1;
+            } else if key == "check_command" && value.contains(SHIPPED_POLICY) {
+                *value = value.replace(SHIPPED_POLICY, &story_policy().display().to_string());
+                *rewrites.entry("policy").or_default() += 1;
             }
         }
     }
     assert_eq!(rewrites.get("_TLS_PORT"), Some(&2), "{rewrites:?}");
     assert_eq!(rewrites.get("auth.log"), Some(&1), "{rewrites:?}");
+    assert_eq!(rewrites.get("policy"), Some(&1), "{rewrites:?}");
     let lines = check_lines(&objects, &users);
     assert_eq!(
         lines.len(),
@@ -845,8 +861,9 @@ fn every_command_line_is_accepted_by_its_plugin() {
             "check_graphite_fresh" => {
                 run.state_is(State::Ok).first_line_contains(&refused);
             }
-            "check_tls_ciphers" => {
-                // The server under test is down: CRITICAL by default.
+            "check_tls_ciphers" | "check_tls_policy" => {
+                // The server under test is down: CRITICAL by default (the
+                // policy file read first: a bad one would be UNKNOWN).
                 run.state_is(State::Critical)
                     .first_line_contains(&format!("cannot connect to 127.0.0.1:{closed}"));
             }
@@ -1012,10 +1029,13 @@ fn the_audit_services_judge_a_real_log_and_real_backup_events() {
 
 // security/tls.cfg's services against a real nginx configured as Mozilla
 // intermediate asks (TLS 1.2 and 1.3, ECDHE AEAD suites, RSA 2048, 200
-// days): `tls intermediate` passes, the strict policy (modern: TLS 1.3
-// only, ECDSA, 90 days) does not. The test CA is trusted the way a site
-// adds its own, through the system roots (`SSL_CERT_FILE`), so the lines
-// run exactly as shipped.
+// days): `tls intermediate` passes, the strict policy (the story's
+// story.toml: one suite per protocol) does not, for the suites it
+// accepts beyond the policy's. Then against an nginx configured from
+// `tls-policy render --policy story.toml --for nginx`: the strict
+// service passes. The test CA is trusted the way a site adds its own,
+// through the system roots (`SSL_CERT_FILE`), so the lines run as
+// shipped, only the policy's path moved to the source tree's file.
 #[test]
 fn the_tls_services_judge_a_real_nginx() {
     use nightwatch_testkit::{KeyType, Nginx, TestCa};
@@ -1025,41 +1045,75 @@ fn the_tls_services_judge_a_real_nginx() {
         ssl_ecdh_curve X25519:prime256v1:secp384r1;\nssl_prefer_server_ciphers off;";
     let ca = TestCa::shared();
     let leaf = ca.leaf_with("nagios-config-www", KeyType::Rsa(2048), 200);
-    let nginx = Nginx::builder()
+    let intermediate = Nginx::builder()
         .tls(&leaf)
         .server_snippet(INTERMEDIATE)
         .start();
+    let render = Command::new(plugin_dir().join("tls-policy"))
+        .args(["render", "--policy"])
+        .arg(story_policy())
+        .args(["--for", "nginx"])
+        .output()
+        .expect("run tls-policy render");
+    assert!(
+        render.status.success(),
+        "tls-policy render --for nginx: {}",
+        String::from_utf8_lossy(&render.stderr)
+    );
+    let story = Nginx::builder()
+        .tls(&leaf)
+        .server_snippet(&String::from_utf8(render.stdout).expect("utf-8"))
+        .start();
     let dir = scratch_dir("nagios-config-tls");
     let users = test_resources("http://127.0.0.1:9", &password_file(dir.path()));
-    let mut objects = every_shipped_object();
-    for object in &mut objects {
-        for (key, value) in &mut object.directives {
-            if key == "address" {
-                *value = "127.0.0.1".to_owned();
-            } else if key == "_TLS_PORT" {
-                *value = nginx.port().to_string();
+    // Every TLS service, as Nagios would run it against the nginx at `port`.
+    let run_at = |port: u16| -> BTreeMap<String, PluginRun> {
+        let mut objects = every_shipped_object();
+        for object in &mut objects {
+            for (key, value) in &mut object.directives {
+                if key == "address" {
+                    *value = "127.0.0.1".to_owned();
+                } else if key == "_TLS_PORT" {
+                    *value = port.to_string();
+                } else if key == "check_command" {
+                    *value = value.replace(SHIPPED_POLICY, &story_policy().display().to_string());
+                }
             }
         }
-    }
-    let runs: BTreeMap<String, PluginRun> = check_lines(&objects, &users)
-        .into_iter()
-        .filter(|c| c.command_name == "check_tls_ciphers")
-        .map(|c| {
-            let run = plugin_at("/bin/sh")
-                .args(["-c", &c.line])
-                .env("SSL_CERT_FILE", ca.cert())
-                .run();
-            (c.name(), run)
-        })
-        .collect();
+        check_lines(&objects, &users)
+            .into_iter()
+            .filter(|c| c.command_name.starts_with("check_tls_"))
+            .map(|c| {
+                let run = plugin_at("/bin/sh")
+                    .args(["-c", &c.line])
+                    .env("SSL_CERT_FILE", ca.cert())
+                    .run();
+                (c.name(), run)
+            })
+            .collect()
+    };
+
+    let runs = run_at(intermediate.port());
     assert_eq!(runs.len(), 2, "{:?}", runs.keys().collect::<Vec<_>>());
     runs["www/tls intermediate"]
         .state_is(State::Ok)
         .first_line_contains("mozilla-intermediate compliant: TLS 1.3 and TLS 1.2, 6 suites");
+    // TLS 1.2 and 1.3 are the policy's, the RSA 2048 key too: only the
+    // four suites beyond its one per protocol are wrong.
     runs["api/tls strict"]
         .state_is(State::Critical)
-        .first_line_contains("TLS 1.2 accepted");
-    runs["api/tls strict"].state_is(State::Critical);
+        .first_line_is("TLS CRITICAL: TLS_AES_128_GCM_SHA256 accepted and 3 more")
+        .long_text_contains(
+            "CRITICAL: suite TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 (ECDHE-RSA-AES128-GCM-SHA256) \
+             accepted in TLS 1.2, not in story",
+        )
+        .stdout_lacks("TLS 1.2 accepted")
+        .perfdata_has("violations=4;");
+
+    let runs = run_at(story.port());
+    runs["api/tls strict"]
+        .state_is(State::Ok)
+        .first_line_contains("story compliant: TLS 1.3 and TLS 1.2, 2 suites");
 }
 
 // change-window.cron: a cron.d line (five time fields, a user, the
@@ -1363,6 +1417,15 @@ fn assert_installed(root: &Path, prefix: &str, plugindir: &str, sysconfdir: &str
             .expect("source")
     );
 
+    // The story's TLS policy, where tls.cfg's `tls strict` names it (below
+    // the install's sysconfdir), as shipped.
+    let policy = format!("{sysconfdir}/nightwatch/tls/story.toml");
+    assert_eq!(
+        fs::read(under(&policy))
+            .unwrap_or_else(|e| panic!("the story's policy is not installed as {policy}: {e}")),
+        fs::read(story_policy()).expect("source"),
+    );
+
     for (name, section) in [("check-graphite", "1"), ("pi-probe-exporter", "8")] {
         let page = under(&format!("{prefix}/share/man/man{section}/{name}.{section}"));
         let text = fs::read_to_string(&page).unwrap_or_else(|e| {
@@ -1418,6 +1481,10 @@ fn assert_installed(root: &Path, prefix: &str, plugindir: &str, sysconfdir: &str
             "the manifest lists {line}, which is not installed"
         );
     }
+    assert!(
+        manifest.lines().any(|l| l == policy),
+        "the manifest lacks {policy}:\n{manifest}"
+    );
 }
 
 // Every file under these repository directories, relative to the root.
@@ -1470,4 +1537,33 @@ fn install_stages_the_default_layout_under_a_destdir() {
         "{listed}"
     );
     assert_installed(dir.path(), "/usr/local", "/usr/lib/nagios/plugins", "/etc");
+}
+
+// A TLS policy is config: installing again over an edited one keeps the
+// edit and puts the shipped policy beside it as .dist; an unedited one is
+// simply replaced.
+#[test]
+fn install_keeps_an_edited_tls_policy() {
+    let dir = scratch_dir("install-policy");
+    let stage = dir.path().to_str().expect("utf-8 path");
+    run_install(&["--destdir", stage]);
+    let policy = dir.path().join("etc/nightwatch/tls/story.toml");
+    let dist = dir.path().join("etc/nightwatch/tls/story.toml.dist");
+    run_install(&["--destdir", stage]);
+    assert!(!dist.exists(), "an unedited policy needs no .dist");
+
+    let edited = "# the site's own\nname = \"story\"\nprotocols = [\"TLS1.3\"]\n";
+    fs::write(&policy, edited).expect("edit the policy");
+    let listed = run_install(&["--destdir", stage]);
+    assert_eq!(fs::read_to_string(&policy).expect("policy"), edited);
+    assert_eq!(
+        fs::read(&dist).expect("the shipped policy as .dist"),
+        fs::read(story_policy()).expect("source")
+    );
+    assert!(
+        listed
+            .lines()
+            .any(|l| l == "/etc/nightwatch/tls/story.toml.dist"),
+        "{listed}"
+    );
 }

@@ -20,7 +20,7 @@ use nightwatch_testkit::shipped_config::{
 };
 use nightwatch_testkit::{KeyType, Nagios, Nginx, ServiceStatus, State, TestCa, unix_now};
 
-use crate::nagios_config::plugin_dir;
+use crate::nagios_config::{SHIPPED_POLICY, plugin_dir, story_policy};
 
 /// Mozilla intermediate for nginx, as the shipped `tls intermediate` expects.
 const INTERMEDIATE: &str = "ssl_protocols TLSv1.2 TLSv1.3;\n\
@@ -29,7 +29,8 @@ const INTERMEDIATE: &str = "ssl_protocols TLSv1.2 TLSv1.3;\n\
 
 /// A shipped security file with the site-specific values moved onto the
 /// harness: every `address` to loopback, `_TLS_PORT` to the test nginx,
-/// the log path and the index patterns to this test's own.
+/// the log path and the index patterns to this test's own, the story's
+/// TLS policy to the source tree's.
 fn rewrite(text: &str, tls_port: u16, auth_log: &Path, prefix: &str) -> String {
     let mut out = String::new();
     for line in text.lines() {
@@ -49,6 +50,7 @@ fn rewrite(text: &str, tls_port: u16, auth_log: &Path, prefix: &str) -> String {
             line.replace("/var/log/auth.log", &auth_log.display().to_string())
                 .replace("!backups-%Y.%m.%d!", &format!("!{prefix}bk-%Y.%m.%d!"))
                 .replace("!logstash-%Y.%m.%d!", &format!("!{prefix}ls-%Y.%m.%d!"))
+                .replace(SHIPPED_POLICY, &story_policy().display().to_string())
         };
         out.push_str(&line);
         out.push('\n');
@@ -200,7 +202,12 @@ fn nagios_runs_every_shipped_security_service_against_real_services() {
             State::Ok,
             "mozilla-intermediate compliant",
         ),
-        ("api/tls strict", State::Critical, "TLS 1.2 accepted"),
+        // The story's policy: one suite per protocol, the nginx serves six.
+        (
+            "api/tls strict",
+            State::Critical,
+            "TLS_AES_128_GCM_SHA256 accepted and 3 more",
+        ),
         ("web01/change window", State::Ok, ""),
         ("web01/observed changes", State::Ok, ""),
     ];
