@@ -12,7 +12,7 @@ use std::process::{Command, Output};
 use nightwatch_testkit::process::scratch_dir;
 use nightwatch_testkit::{State, plugin_at};
 
-use crate::nagios_config::{plugin_dir, repo_root};
+use crate::nagios_config::{SHIPPED_POLICY, plugin_dir, repo_root, story_policy};
 
 const PACKAGE: &str = "nightwatch";
 
@@ -95,10 +95,27 @@ fn the_debian_package_installs_runs_and_purges_cleanly() {
         "./usr/share/doc/nightwatch/examples/nagios-config/icinga2/commands.conf",
         "./usr/share/doc/nightwatch/examples/sensu-checks/security.yaml",
         "./etc/pi-probe-exporter.toml.example",
+        "./etc/nightwatch/tls/story.toml",
     ] {
         assert!(
             listing.lines().any(|l| l.ends_with(path)),
             "the package lacks {path}:\n{listing}"
+        );
+    }
+    // The admin's to edit, kept on upgrade and remove: conffiles.
+    let scratch = out.path().join("control");
+    must(
+        "dpkg-deb",
+        &["--control", deb, scratch.to_str().expect("utf-8")],
+    );
+    let conffiles = std::fs::read_to_string(scratch.join("conffiles")).expect("DEBIAN/conffiles");
+    for conffile in [
+        "/etc/pi-probe-exporter.toml.example",
+        "/etc/nightwatch/tls/story.toml",
+    ] {
+        assert!(
+            conffiles.lines().any(|l| l == conffile),
+            "{conffile} is not a conffile:\n{conffiles}"
         );
     }
     let control = must("dpkg-deb", &["--field", deb, "Depends"]);
@@ -121,6 +138,30 @@ fn the_debian_package_installs_runs_and_purges_cleanly() {
         user.contains("/var/lib/pi-probe-exporter"),
         "the system user's home is the unit's StateDirectory: {user}"
     );
+    // The story's policy where tls.cfg's `tls strict` names it, and the
+    // installed plugin reads it.
+    let policy = Path::new(SHIPPED_POLICY);
+    assert_eq!(
+        std::fs::read(policy).expect("the installed policy"),
+        std::fs::read(story_policy()).expect("source")
+    );
+    let conffiles = must("dpkg-query", &["-W", "-f=${Conffiles}", PACKAGE]);
+    assert!(
+        conffiles.contains(&format!(" {SHIPPED_POLICY} ")),
+        "dpkg does not track {SHIPPED_POLICY} as a conffile:\n{conffiles}"
+    );
+    plugin_at("/usr/lib/nagios/plugins/check-tls-ciphers")
+        .args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "9",
+            "--policy",
+            SHIPPED_POLICY,
+        ])
+        .run()
+        .state_is(State::Critical)
+        .first_line_contains("cannot connect to 127.0.0.1:9");
     let version = must("/usr/bin/pi-probe-exporter", &["--version"]);
     assert!(version.starts_with("pi-probe-exporter "), "{version}");
 
@@ -130,8 +171,14 @@ fn the_debian_package_installs_runs_and_purges_cleanly() {
         Path::new("/etc/pi-probe-exporter.toml.example").exists(),
         "a conffile stays until purge"
     );
+    assert!(policy.exists(), "a conffile stays until purge");
     must("dpkg", &["--purge", PACKAGE]);
     assert!(!Path::new("/etc/pi-probe-exporter.toml.example").exists());
+    assert!(!policy.exists(), "purge removes {}", policy.display());
+    assert!(
+        !Path::new("/etc/nightwatch").exists(),
+        "purge leaves no empty /etc/nightwatch"
+    );
     assert!(!Path::new("/usr/share/doc/nightwatch").exists());
     let status = run("dpkg-query", &["-W", PACKAGE]);
     assert!(!status.status.success(), "purged, dpkg forgets it");
