@@ -20,7 +20,7 @@ use nightwatch_testkit::process::{poll_until, scratch_dir};
 use nightwatch_testkit::shipped_config::repo_root;
 use nightwatch_testkit::{Graphite, Icinga2, Icinga2Builder, Icinga2Pki};
 
-use crate::nagios_config::{Story, feed, plugin_dir, unique_prefix};
+use crate::nagios_config::{Story, feed, plugin_dir, story_policy, unique_prefix};
 
 // The shipped files, in the order a site includes them.
 const SHIPPED: [&str; 6] = [
@@ -255,6 +255,7 @@ fn every_other_service_pages_its_plugins_answer(pager: &Pager, icinga: &Icinga2,
             "CRITICAL",
             "cannot connect to 127.0.0.1:",
         ),
+        // The policy file read (a missing one is UNKNOWN), then the port.
         ("tls strict", "CRITICAL", "cannot connect to 127.0.0.1:"),
     ] {
         let page = wait_for_page(pager, icinga, service, state);
@@ -328,6 +329,13 @@ fn a_real_icinga2_runs_every_service_and_pages_the_ham_once_per_state_change() {
             format!("vars.tls_port = \"{closed}\""),
         ),
         ("hosts.conf", "\"/var/log/auth.log\"", q(&auth_log)),
+        // The story's policy from the source tree (the package installs
+        // it where hosts.conf names it).
+        (
+            "hosts.conf",
+            "\"/etc/nightwatch/tls/story.toml\"",
+            q(&story_policy()),
+        ),
     ];
     let icinga = staged(Icinga2::builder("master", &plugin_dir()), &replacements).start();
 
