@@ -21,7 +21,9 @@ use nightwatch_testkit::contract::sensu_nagios_perfdata;
 use nightwatch_testkit::process::scratch_dir;
 use nightwatch_testkit::{Graphite, PluginRun, State, plugin_at};
 
-use crate::nagios_config::{Story, feed, plugin_dir, repo_root, unique_prefix};
+use crate::nagios_config::{
+    SHIPPED_POLICY, Story, feed, plugin_dir, repo_root, story_policy, unique_prefix,
+};
 
 // ---------------------------------------------------------------- what Sensu Go knows
 
@@ -963,6 +965,7 @@ fn every_other_check_command_is_accepted_by_its_plugin() {
             ("tls_port", closed.to_string()),
             ("auth_log", auth_log.display().to_string()),
             ("change_records", changes.display().to_string()),
+            ("tls_policy_file", story_policy().display().to_string()),
         ] {
             if annotations.contains_key(key) {
                 annotations.insert(key.into(), value.into());
@@ -1000,6 +1003,12 @@ fn every_other_check_command_is_accepted_by_its_plugin() {
         }
         match check.as_str() {
             "tls-intermediate" | "tls-strict" => {
+                // tls-strict reads its policy file first: a missing one
+                // would be UNKNOWN.
+                if check == "tls-strict" {
+                    let policy = format!("--policy '{}'", story_policy().display());
+                    assert!(command.contains(&policy), "{check}: {command}");
+                }
                 run.state_is(State::Critical)
                     .first_line_contains(&format!("cannot connect to 127.0.0.1:{closed}"));
             }
@@ -1036,6 +1045,34 @@ fn every_other_check_command_is_accepted_by_its_plugin() {
             "tls-strict@api",
         ]
     );
+}
+
+// tls-strict judges against the policy file the entity's annotation
+// names, by default where the Debian package installs the story's.
+#[test]
+fn the_strict_tls_check_judges_against_the_installed_story_policy() {
+    let mut all = resources();
+    let strict = |all: &[Resource]| -> Vec<String> {
+        scheduled_commands(all)
+            .into_iter()
+            .filter(|(check, _, _)| check == "tls-strict")
+            .map(|(_, entity, command)| format!("{entity}: {command}"))
+            .collect()
+    };
+    let want = format!(
+        "api: check-tls-ciphers --host 'api.example.org' --port '443' --policy '{SHIPPED_POLICY}' --warning 21d --critical 7d"
+    );
+    assert_eq!(strict(&all), [want.clone()]);
+    let api = all
+        .iter_mut()
+        .find(|r| r.kind == "Entity" && r.name == "api")
+        .expect("the api Entity");
+    api.metadata["annotations"]
+        .as_mapping_mut()
+        .expect("annotations")
+        .remove("tls_policy_file")
+        .expect("api names its policy file");
+    assert_eq!(strict(&all), [want], "the command's default");
 }
 
 // Every new check pages through the fatigue filter on its second
