@@ -49,6 +49,74 @@ impl Drop for Purge {
     }
 }
 
+/// What the package holds, and which of it dpkg keeps as conffiles.
+fn assert_contents(deb: &str, scratch: &Path) {
+    let listing = must("dpkg-deb", &["--contents", deb]);
+    for path in [
+        "./usr/lib/nagios/plugins/check-graphite",
+        "./usr/lib/nagios/plugins/check-tls-ciphers",
+        "./usr/bin/pi-probe-exporter",
+        "./usr/lib/systemd/system/pi-probe-exporter.service",
+        "./usr/lib/sysusers.d/pi-probe-exporter.conf",
+        "./usr/share/man/man1/check-graphite.1",
+        "./usr/share/man/man8/pi-probe-exporter.8",
+        "./usr/share/bash-completion/completions/check-graphite",
+        "./usr/share/doc/nightwatch/examples/nagios-config/security/tls.cfg",
+        "./usr/share/doc/nightwatch/examples/nagios-config/icinga2/commands.conf",
+        "./usr/share/doc/nightwatch/examples/sensu-checks/security.yaml",
+        "./etc/pi-probe-exporter.toml.example",
+        "./etc/nightwatch/tls/story.toml",
+    ] {
+        assert!(
+            listing.lines().any(|l| l.ends_with(path)),
+            "the package lacks {path}:\n{listing}"
+        );
+    }
+    // The admin's to edit, kept on upgrade and remove: conffiles.
+    let control = scratch.join("control");
+    must(
+        "dpkg-deb",
+        &["--control", deb, control.to_str().expect("utf-8")],
+    );
+    let conffiles = std::fs::read_to_string(control.join("conffiles")).expect("DEBIAN/conffiles");
+    for conffile in [
+        "/etc/pi-probe-exporter.toml.example",
+        "/etc/nightwatch/tls/story.toml",
+    ] {
+        assert!(
+            conffiles.lines().any(|l| l == conffile),
+            "{conffile} is not a conffile:\n{conffiles}"
+        );
+    }
+}
+
+/// The story's policy where tls.cfg's `tls strict` names it, as shipped,
+/// a conffile for dpkg, and read by the installed plugin.
+fn assert_the_story_policy_is_installed() {
+    let policy = Path::new(SHIPPED_POLICY);
+    assert_eq!(
+        std::fs::read(policy).expect("the installed policy"),
+        std::fs::read(story_policy()).expect("source")
+    );
+    let conffiles = must("dpkg-query", &["-W", "-f=${Conffiles}", PACKAGE]);
+    assert!(
+        conffiles.contains(&format!(" {SHIPPED_POLICY} ")),
+        "dpkg does not track {SHIPPED_POLICY} as a conffile:\n{conffiles}"
+    );
+    plugin_at("/usr/lib/nagios/plugins/check-tls-ciphers")
+        .args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "9",
+            "--policy",
+            SHIPPED_POLICY,
+        ])
+        .run()
+        .state_is(State::Critical)
+        .first_line_contains("cannot connect to 127.0.0.1:9");
+}
+
 #[test]
 fn the_debian_package_installs_runs_and_purges_cleanly() {
     assert_eq!(
@@ -81,43 +149,7 @@ fn the_debian_package_installs_runs_and_purges_cleanly() {
         "{deb}"
     );
 
-    let listing = must("dpkg-deb", &["--contents", deb]);
-    for path in [
-        "./usr/lib/nagios/plugins/check-graphite",
-        "./usr/lib/nagios/plugins/check-tls-ciphers",
-        "./usr/bin/pi-probe-exporter",
-        "./usr/lib/systemd/system/pi-probe-exporter.service",
-        "./usr/lib/sysusers.d/pi-probe-exporter.conf",
-        "./usr/share/man/man1/check-graphite.1",
-        "./usr/share/man/man8/pi-probe-exporter.8",
-        "./usr/share/bash-completion/completions/check-graphite",
-        "./usr/share/doc/nightwatch/examples/nagios-config/security/tls.cfg",
-        "./usr/share/doc/nightwatch/examples/nagios-config/icinga2/commands.conf",
-        "./usr/share/doc/nightwatch/examples/sensu-checks/security.yaml",
-        "./etc/pi-probe-exporter.toml.example",
-        "./etc/nightwatch/tls/story.toml",
-    ] {
-        assert!(
-            listing.lines().any(|l| l.ends_with(path)),
-            "the package lacks {path}:\n{listing}"
-        );
-    }
-    // The admin's to edit, kept on upgrade and remove: conffiles.
-    let scratch = out.path().join("control");
-    must(
-        "dpkg-deb",
-        &["--control", deb, scratch.to_str().expect("utf-8")],
-    );
-    let conffiles = std::fs::read_to_string(scratch.join("conffiles")).expect("DEBIAN/conffiles");
-    for conffile in [
-        "/etc/pi-probe-exporter.toml.example",
-        "/etc/nightwatch/tls/story.toml",
-    ] {
-        assert!(
-            conffiles.lines().any(|l| l == conffile),
-            "{conffile} is not a conffile:\n{conffiles}"
-        );
-    }
+    assert_contents(deb, out.path());
     let control = must("dpkg-deb", &["--field", deb, "Depends"]);
     assert!(
         control.contains("libc6"),
@@ -138,30 +170,7 @@ fn the_debian_package_installs_runs_and_purges_cleanly() {
         user.contains("/var/lib/pi-probe-exporter"),
         "the system user's home is the unit's StateDirectory: {user}"
     );
-    // The story's policy where tls.cfg's `tls strict` names it, and the
-    // installed plugin reads it.
-    let policy = Path::new(SHIPPED_POLICY);
-    assert_eq!(
-        std::fs::read(policy).expect("the installed policy"),
-        std::fs::read(story_policy()).expect("source")
-    );
-    let conffiles = must("dpkg-query", &["-W", "-f=${Conffiles}", PACKAGE]);
-    assert!(
-        conffiles.contains(&format!(" {SHIPPED_POLICY} ")),
-        "dpkg does not track {SHIPPED_POLICY} as a conffile:\n{conffiles}"
-    );
-    plugin_at("/usr/lib/nagios/plugins/check-tls-ciphers")
-        .args([
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "9",
-            "--policy",
-            SHIPPED_POLICY,
-        ])
-        .run()
-        .state_is(State::Critical)
-        .first_line_contains("cannot connect to 127.0.0.1:9");
+    assert_the_story_policy_is_installed();
     let version = must("/usr/bin/pi-probe-exporter", &["--version"]);
     assert!(version.starts_with("pi-probe-exporter "), "{version}");
 
@@ -171,6 +180,7 @@ fn the_debian_package_installs_runs_and_purges_cleanly() {
         Path::new("/etc/pi-probe-exporter.toml.example").exists(),
         "a conffile stays until purge"
     );
+    let policy = Path::new(SHIPPED_POLICY);
     assert!(policy.exists(), "a conffile stays until purge");
     must("dpkg", &["--purge", PACKAGE]);
     assert!(!Path::new("/etc/pi-probe-exporter.toml.example").exists());

@@ -785,6 +785,35 @@ fn assert_not_a_usage_error(name: &str, line: &str, run: &PluginRun) {
     }
 }
 
+// Every shipped object with its servers at the closed loopback port
+// `closed`, the auth.log at `auth_log` and the story's policy at the
+// source tree's: each rewrite must find what it rewrites.
+fn objects_at_closed_ports(closed: u16, auth_log: &Path) -> Vec<Object> {
+    let mut objects = every_shipped_object();
+    let mut rewrites = BTreeMap::<&str, usize>::new();
+    for object in &mut objects {
+        for (key, value) in &mut object.directives {
+            if key == "address" {
+                "127.0.0.1".clone_into(value);
+                *rewrites.entry("address").or_default() += 1;
+            } else if key == "_TLS_PORT" {
+                *value = closed.to_string();
+                *rewrites.entry("_TLS_PORT").or_default() += 1;
+            } else if key == "check_command" && value.contains("/var/log/auth.log") {
+                *value = value.replace("/var/log/auth.log", &auth_log.display().to_string());
+                *rewrites.entry("auth.log").or_default() += 1;
+            } else if key == "check_command" && value.contains(SHIPPED_POLICY) {
+                *value = value.replace(SHIPPED_POLICY, &story_policy().display().to_string());
+                *rewrites.entry("policy").or_default() += 1;
+            }
+        }
+    }
+    assert_eq!(rewrites.get("_TLS_PORT"), Some(&2), "{rewrites:?}");
+    assert_eq!(rewrites.get("auth.log"), Some(&1), "{rewrites:?}");
+    assert_eq!(rewrites.get("policy"), Some(&1), "{rewrites:?}");
+    objects
+}
+
 // Every host and service check of nagios-config/ (the ham story and
 // security/), expanded as Nagios expands it, run by the real binary with
 // every server it names on a closed loopback port: each keeps the plugin
@@ -813,28 +842,7 @@ fn every_command_line_is_accepted_by_its_plugin() {
     }
     // Hosts at the closed port; the log file in the temp dir, absent.
     let auth_log = dir.path().join("auth.log");
-    let mut objects = every_shipped_object();
-    let mut rewrites = BTreeMap::<&str, usize>::new();
-    for object in &mut objects {
-        for (key, value) in &mut object.directives {
-            if key == "address" {
-                *value = "127.0.0.1".to_owned();
-                *rewrites.entry("address").or_default() += 1;
-            } else if key == "_TLS_PORT" {
-                *value = closed.to_string();
-                *rewrites.entry("_TLS_PORT").or_default() += 1;
-            } else if key == "check_command" && value.contains("/var/log/auth.log") {
-                *value = value.replace("/var/log/auth.log", &auth_log.display().to_string());
-                *rewrites.entry("auth.log").or_default() += 1;
-            } else if key == "check_command" && value.contains(SHIPPED_POLICY) {
-                *value = value.replace(SHIPPED_POLICY, &story_policy().display().to_string());
-                *rewrites.entry("policy").or_default() += 1;
-            }
-        }
-    }
-    assert_eq!(rewrites.get("_TLS_PORT"), Some(&2), "{rewrites:?}");
-    assert_eq!(rewrites.get("auth.log"), Some(&1), "{rewrites:?}");
-    assert_eq!(rewrites.get("policy"), Some(&1), "{rewrites:?}");
+    let objects = objects_at_closed_ports(closed, &auth_log);
     let lines = check_lines(&objects, &users);
     assert_eq!(
         lines.len(),

@@ -1062,7 +1062,7 @@ fn the_strict_tls_check_judges_against_the_installed_story_policy() {
     let want = format!(
         "api: check-tls-ciphers --host 'api.example.org' --port '443' --policy '{SHIPPED_POLICY}' --warning 21d --critical 7d"
     );
-    assert_eq!(strict(&all), [want.clone()]);
+    assert_eq!(strict(&all), std::slice::from_ref(&want));
     let api = all
         .iter_mut()
         .find(|r| r.kind == "Entity" && r.name == "api")
