@@ -275,7 +275,7 @@ fn sensuctl_documents(text: &str) -> Vec<String> {
 }
 
 /// sensuctl reads YAML with go-yaml v2 (YAML 1.1): a plain `0000…`, `yes`
-/// or `off` is a number or a boolean there, where serde_norway (YAML 1.2)
+/// or `off` is a number or a boolean there, where `serde_norway` (YAML 1.2)
 /// may keep a string. Such a string must be quoted in the file.
 fn go_yaml_reads_the_same_strings(value: &Value, source: &str, at: &str) {
     match value {
