@@ -20,7 +20,7 @@ use nightwatch_testkit::process::{poll_until, scratch_dir};
 use nightwatch_testkit::shipped_config::repo_root;
 use nightwatch_testkit::{Graphite, Icinga2, Icinga2Builder, Icinga2Pki};
 
-use crate::nagios_config::{Story, feed, plugin_dir, story_policy, unique_prefix};
+use crate::nagios_config::{Story, feed, plugin_dir, unique_prefix};
 
 // The shipped files, in the order a site includes them.
 const SHIPPED: [&str; 6] = [
@@ -255,8 +255,8 @@ fn every_other_service_pages_its_plugins_answer(pager: &Pager, icinga: &Icinga2,
             "CRITICAL",
             "cannot connect to 127.0.0.1:",
         ),
-        // The policy file read (a missing one is UNKNOWN), then the port.
-        ("tls strict", "CRITICAL", "cannot connect to 127.0.0.1:"),
+        // The host's policy file, read before any connection.
+        ("tls strict", "UNKNOWN", "no-such-policy.toml: cannot read"),
     ] {
         let page = wait_for_page(pager, icinga, service, state);
         let output = page["fields"]["SERVICEOUTPUT"].as_str().unwrap_or_default();
@@ -283,6 +283,7 @@ fn a_real_icinga2_runs_every_service_and_pages_the_ham_once_per_state_change() {
     let auth_log = dir.path().join("auth.log");
     let closed = nightwatch_testkit::ports::free_port();
     let closed_url = format!("http://127.0.0.1:{closed}");
+    let missing_policy = dir.path().join("no-such-policy.toml");
     let pd = pager.dir().join("pd-nagios");
     let q = |p: &Path| format!("{:?}", p.display().to_string());
     let c = "constants.conf.example";
@@ -329,12 +330,15 @@ fn a_real_icinga2_runs_every_service_and_pages_the_ham_once_per_state_change() {
             format!("vars.tls_port = \"{closed}\""),
         ),
         ("hosts.conf", "\"/var/log/auth.log\"", q(&auth_log)),
-        // The story's policy from the source tree (the package installs
-        // it where hosts.conf names it).
+        // A policy path that does not exist: the plugin names it in its
+        // UNKNOWN, which proves Icinga passed `--policy` with the host's
+        // tls_policy_file (a closed port alone reads the same with or
+        // without it). The policy itself is judged against real nginx
+        // servers in nagios_config.rs, by the same path.
         (
             "hosts.conf",
             "\"/etc/nightwatch/tls/story.toml\"",
-            q(&story_policy()),
+            q(&missing_policy),
         ),
     ];
     let icinga = staged(Icinga2::builder("master", &plugin_dir()), &replacements).start();
