@@ -207,14 +207,14 @@ pub fn java(leaf: &Leaf, jvm_options: &[String]) -> StackServer {
         .arg(&leaf.cert)
         .arg(&leaf.key)
         .current_dir(root);
-    let mut process = ServiceProcess::spawn("java TlsStackServer", command, &root.join("java.out"));
-    process.add_log(&options_path);
-    process.wait_for_log_line(&format!("LISTENING {port}"), SLOW_START);
-    StackServer {
-        process,
+    listening(
+        "java TlsStackServer",
+        command,
+        dir,
+        "java.out",
+        &options_path,
         port,
-        _dir: dir,
-    }
+    )
 }
 
 /// `TlsStackServer.class`, compiled once per test process.
@@ -262,14 +262,14 @@ pub fn erlang(leaf: &Leaf, options: &str) -> StackServer {
         .arg(&leaf.key)
         .arg(&options_path)
         .current_dir(root);
-    let mut process = ServiceProcess::spawn("erlang ssl:listen", command, &root.join("erlang.out"));
-    process.add_log(&options_path);
-    process.wait_for_log_line(&format!("LISTENING {port}"), SLOW_START);
-    StackServer {
-        process,
+    listening(
+        "erlang ssl:listen",
+        command,
+        dir,
+        "erlang.out",
+        &options_path,
         port,
-        _dir: dir,
-    }
+    )
 }
 
 /// The `JRuby` server (`tests/tls-stacks/tls_stack_server.rb`, Debian's
@@ -312,14 +312,7 @@ pub fn jruby(leaf: &Leaf, code: &str) -> StackServer {
         .arg(&settings_path)
         .env("JAVA_HOME", JDK17)
         .current_dir(root);
-    let mut process = ServiceProcess::spawn("jruby", command, &root.join("jruby.out"));
-    process.add_log(&settings_path);
-    process.wait_for_log_line(&format!("LISTENING {port}"), SLOW_START);
-    StackServer {
-        process,
-        port,
-        _dir: dir,
-    }
+    listening("jruby", command, dir, "jruby.out", &settings_path, port)
 }
 
 /// `openssl s_server -www` whose only TLS settings come from an
@@ -462,6 +455,27 @@ pub fn rabbitmq(leaf: &Leaf, tls: RabbitTls<'_>) -> StackServer {
     process.add_log(&conf_path);
     process.add_log(&advanced_path);
     wait_for_port(&mut process, port, SLOW_START);
+    StackServer {
+        process,
+        port,
+        _dir: dir,
+    }
+}
+
+/// Starts one of the harness's own servers (`tests/tls-stacks/`), which
+/// print `LISTENING <port>` once they accept; `settings` (the render it
+/// was given) goes into its logs.
+fn listening(
+    name: &str,
+    command: std::process::Command,
+    dir: TempDir,
+    log: &str,
+    settings: &Path,
+    port: u16,
+) -> StackServer {
+    let mut process = ServiceProcess::spawn(name, command, &dir.path().join(log));
+    process.add_log(settings);
+    process.wait_for_log_line(&format!("LISTENING {port}"), SLOW_START);
     StackServer {
         process,
         port,
